@@ -1,0 +1,62 @@
+# Mercator: thin wrappers. `make` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.setup-stamp
+
+LANDING ?= data/landing
+WAREHOUSE ?= warehouse/mercator.duckdb
+AS_OF ?=
+DEMO_CUSTOMERS ?= 5000
+DEMO_SEED ?= 42
+
+export AIRFLOW_HOME := $(CURDIR)
+export MERCATOR_LANDING := $(abspath $(LANDING))
+export MERCATOR_WAREHOUSE := $(abspath $(WAREHOUSE))
+export MERCATOR_AS_OF := $(AS_OF)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup run demo test lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@echo "  options: make run LANDING=<dir> WAREHOUSE=<file.duckdb> AS_OF=<YYYY-MM-DD>"
+
+setup: $(STAMP) ## create .venv and install pinned dependencies (quick when nothing changed)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+demo: setup ## generate demo data into LANDING if it is empty
+	@if [ -z "$$(ls -A $(LANDING) 2>/dev/null)" ]; then \
+	  echo "generating demo data ($(DEMO_CUSTOMERS) customers) into $(LANDING)"; \
+	  $(PY) -m mercator.demo --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(LANDING) --malformed-share 0.001; \
+	fi
+
+run: demo ## run the whole pipeline through Airflow and print a summary
+	@$(BIN)/airflow db migrate > $(VENV)/airflow-migrate.log 2>&1 || { cat $(VENV)/airflow-migrate.log; exit 1; }
+	@$(BIN)/airflow pools set duckdb_writer 1 "DuckDB single writer" > /dev/null
+	$(BIN)/airflow dags test marketing_daily -c '{"landing_dir": "$(MERCATOR_LANDING)", "as_of": "$(AS_OF)"}' > $(VENV)/last-run.log 2>&1 \
+	  || { tail -60 $(VENV)/last-run.log; echo "pipeline failed: full log in $(VENV)/last-run.log"; exit 1; }
+	@$(PY) -m mercator.summary
+
+test: setup ## install and run the whole test suite
+	$(BIN)/pytest
+
+lint: setup ## ruff on Python, sqlfluff on dbt models
+	$(BIN)/ruff check plugins dags tests bench
+	cd dbt_project && ../$(BIN)/sqlfluff lint models snapshots
+
+bench: setup ## identity-resolution quality and stage timings (bench/README.md)
+	$(PY) bench/bench_pipeline.py --customers 10000
+
+clean: ## remove generated state (warehouse, demo data, Airflow DB, reports)
+	rm -rf data warehouse airflow.db logs dbt_project/target reports/dashboard.html reports/outbox reports/quality

@@ -1,0 +1,131 @@
+"""
+### marketing_daily
+
+Mercator's whole flow for one day, in six task groups:
+
+1. **extract**: every landing entity present -> DuckDB schema `raw` (incremental by delivery;
+   bad rows -> `raw.quarantine`).
+2. **quality_raw**: Great Expectations raw suites; a critical failure stops the run.
+3. **transform**: `dbt build` (staging -> identity -> marts, tests, segment snapshot).
+4. **quality_marts**: Great Expectations mart suites; a critical failure blocks activation.
+5. **activate**: audiences -> destinations (local outbox by default), nothing sent twice.
+6. **report**: the marketers' dashboard `reports/dashboard.html`.
+
+Params: `landing_dir` (default: env MERCATOR_LANDING or `data/landing`) and `as_of`
+(YYYY-MM-DD; default: the latest date in the data). Every DuckDB write goes through the
+`duckdb_writer` pool (one slot): DuckDB allows one writing process at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Param, dag, get_current_context, task, task_group
+from mercator.contract import ENTITIES
+
+DUCKDB_POOL = "duckdb_writer"
+
+
+def _settings():
+    """Settings for this run: environment defaults overridden by the run's params."""
+    from mercator.config import Settings
+
+    params = get_current_context()["params"]
+    return Settings.from_env().with_run_params(params.get("landing_dir"), params.get("as_of"))
+
+
+def _gate(check_name: str) -> dict:
+    """Run a quality gate; a critical failure fails the task at once (retrying cannot fix data)."""
+    from airflow.sdk.exceptions import AirflowFailException
+    from mercator import pipeline
+    from mercator.quality import QualityGateFailed
+
+    try:
+        return getattr(pipeline, check_name)(_settings())
+    except QualityGateFailed as failure:
+        raise AirflowFailException(str(failure)) from failure
+
+
+@dag(
+    dag_id="marketing_daily",
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["mercator", "marketing"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "pool": DUCKDB_POOL},
+    params={
+        "landing_dir": Param("", type="string", description="Landing folder; empty = default"),
+        "as_of": Param("", type="string", description="YYYY-MM-DD; empty = latest date in the data"),
+    },
+)
+def marketing_daily():
+    @task
+    def prepare_warehouse() -> None:
+        from mercator import pipeline
+
+        pipeline.prepare_warehouse(_settings())
+
+    @task_group
+    def extract():
+        for entity in ENTITIES:
+
+            @task(task_id=f"load_{entity.raw_table}")
+            def load(entity_path: str = entity.path) -> dict:
+                from mercator import pipeline
+
+                return pipeline.extract_entity(_settings(), entity_path, get_current_context()["run_id"])
+
+            load()
+
+    @task_group
+    def quality_raw():
+        @task
+        def validate_raw() -> dict:
+            return _gate("check_raw")
+
+        validate_raw()
+
+    @task_group
+    def transform():
+        @task(retries=0)
+        def dbt_build() -> None:
+            from mercator import pipeline
+
+            pipeline.transform(_settings())
+
+        dbt_build()
+
+    @task_group
+    def quality_marts():
+        @task
+        def validate_marts() -> dict:
+            return _gate("check_marts")
+
+        validate_marts()
+
+    @task_group
+    def activate():
+        @task
+        def push_audiences() -> dict:
+            from mercator import pipeline
+
+            return pipeline.activate(_settings(), get_current_context()["run_id"])
+
+        push_audiences()
+
+    @task_group
+    def report():
+        @task
+        def build_dashboard() -> str:
+            from mercator import pipeline
+
+            return pipeline.report(_settings())
+
+        build_dashboard()
+
+    prepare_warehouse() >> extract() >> quality_raw() >> transform() >> quality_marts() >> activate() >> report()
+
+
+marketing_daily()

@@ -1,0 +1,72 @@
+{#-
+    RFM values and scores 1-5 per customer with countable orders up to the as-of date.
+    score = least(5, 1 + floor(5 * p)), p = (rank - 1) / (customers - 1): percent_rank() computed
+    exactly (0 for a single customer).
+    Equal values share a rank and so a score. F and M rank ascending; R ranks recency_days descending,
+    so the most recent buyers score 5. fm_score = round half up of (f_score + m_score) / 2.
+-#}
+with
+
+countable_orders as (
+
+    select * from {{ ref('int_orders_countable') }}
+
+),
+
+customer_values as (
+
+    select
+        countable_orders.customer_key,
+        countable_orders.as_of,
+        {{ dbt.datediff('max(countable_orders.order_date)', 'countable_orders.as_of', 'day') }}
+            as recency_days,
+        count(*) as frequency,
+        sum(countable_orders.net_amount) as monetary
+    from countable_orders
+    group by countable_orders.customer_key, countable_orders.as_of
+
+),
+
+ranked as (
+
+    select
+        customer_values.*,
+        count(*) over () as customers,
+        rank() over (order by customer_values.recency_days desc) as r_rank,
+        rank() over (order by customer_values.frequency) as f_rank,
+        rank() over (order by customer_values.monetary) as m_rank
+    from customer_values
+
+),
+
+scored as (
+
+    {%- set score -%}
+        cast(least(5, 1 + floor(5.0 * (RANK - 1) / greatest(ranked.customers - 1, 1))) as integer)
+    {%- endset %}
+    select
+        ranked.*,
+        {{ score | replace('RANK', 'ranked.r_rank') }} as r_score,
+        {{ score | replace('RANK', 'ranked.f_rank') }} as f_score,
+        {{ score | replace('RANK', 'ranked.m_rank') }} as m_score
+    from ranked
+
+),
+
+final as (
+
+    select
+        scored.customer_key,
+        scored.recency_days,
+        scored.frequency,
+        scored.monetary,
+        scored.r_score,
+        scored.f_score,
+        scored.m_score,
+        cast(floor((scored.f_score + scored.m_score + 1) / 2.0) as integer) as fm_score,
+        scored.as_of
+    from scored
+
+)
+
+select * from final

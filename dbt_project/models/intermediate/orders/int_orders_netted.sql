@@ -1,0 +1,75 @@
+{#-
+    Refunds and cancellations netted out of every order, with the resolved customer.
+    gross_amount is the amount charged (after discounts). A cancelled order nets to 0; an order with
+    status refunded and no (or a zero) refunded amount is refunded in full; refunds are capped at the
+    gross amount, so net_amount is never negative.
+-#}
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_unioned') }}
+
+),
+
+record_customers as (
+
+    select * from {{ ref('int_record_customers') }}
+
+),
+
+refunds_resolved as (
+
+    select
+        orders.*,
+        cast(
+            case
+                when orders.status = 'refunded' and coalesce(orders.reported_refunded_amount, 0) = 0
+                    then orders.gross_amount
+                when orders.reported_refunded_amount > orders.gross_amount then orders.gross_amount
+                when orders.reported_refunded_amount < 0 then 0
+                else coalesce(orders.reported_refunded_amount, 0)
+            end
+            as decimal(18, 2)
+        ) as refunded_amount
+    from orders
+
+),
+
+final as (
+
+    select
+        {{ dbt.hash(dbt.concat([
+            "refunds_resolved.order_source", "'|'", "refunds_resolved.source_order_id",
+        ])) }} as order_key,
+        refunds_resolved.order_source,
+        refunds_resolved.source_order_id,
+        record_customers.customer_key,
+        refunds_resolved.ordered_at,
+        refunds_resolved.currency,
+        refunds_resolved.gross_amount,
+        refunds_resolved.discount_amount,
+        refunds_resolved.refunded_amount,
+        cast(
+            case
+                when refunds_resolved.status = 'cancelled' then 0
+                when refunds_resolved.gross_amount - refunds_resolved.refunded_amount < 0 then 0
+                else refunds_resolved.gross_amount - refunds_resolved.refunded_amount
+            end
+            as decimal(18, 2)
+        ) as net_amount,
+        refunds_resolved.status,
+        (
+            refunds_resolved.status != 'cancelled'
+            and refunds_resolved.gross_amount - refunds_resolved.refunded_amount > 0
+        ) as is_countable
+    from refunds_resolved
+    left join record_customers
+        on
+            refunds_resolved.order_source = record_customers.source
+            and refunds_resolved.source_entity = record_customers.entity
+            and refunds_resolved.source_order_id = record_customers.record_id
+
+)
+
+select * from final

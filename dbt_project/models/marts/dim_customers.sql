@@ -1,0 +1,71 @@
+{#-
+    One row per resolved person: a customer whose identifiers include an email, phone, customer_id,
+    contact_id or loyalty_id, or who ordered. Browsing-only visitors and devices (anonymous_id or
+    device_id alone) have a customer key in customer_identities but no row here.
+-#}
+with
+
+customer_identifiers as (
+
+    select * from {{ ref('int_identity_customer_identifiers') }}
+
+),
+
+golden_records as (
+
+    select * from {{ ref('int_identity_golden_records') }}
+
+),
+
+consents as (
+
+    select * from {{ ref('int_identity_consents') }}
+
+),
+
+order_stats as (
+
+    select * from {{ ref('int_customer_order_stats') }}
+
+),
+
+identified as (
+
+    select distinct customer_key from customer_identifiers
+    where
+        customer_key is not null
+        and identifier_type in ('email', 'phone', 'customer_id', 'contact_id', 'loyalty_id')
+
+),
+
+final as (
+
+    select
+        golden_records.customer_key,
+        golden_records.email,
+        golden_records.phone,
+        golden_records.first_name,
+        golden_records.last_name,
+        golden_records.country,
+        golden_records.city,
+        golden_records.birth_date,
+        consents.email_consent,
+        consents.sms_consent,
+        consents.push_consent,
+        consents.email_consent_updated_at,
+        consents.sms_consent_updated_at,
+        consents.push_consent_updated_at,
+        order_stats.first_order_at,
+        order_stats.last_order_at,
+        coalesce(order_stats.order_count, 0) as order_count,
+        coalesce(order_stats.net_revenue, 0) as net_revenue
+    from golden_records
+    inner join consents on golden_records.customer_key = consents.customer_key
+    left join order_stats on golden_records.customer_key = order_stats.customer_key
+    where
+        golden_records.customer_key in (select identified.customer_key from identified)
+        or order_stats.customer_key is not null
+
+)
+
+select * from final

@@ -1,0 +1,38 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'ads__spend') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ latest_delivery_rank(['date', 'platform', 'campaign_id']) }} as delivery_rank
+    from source
+
+),
+
+final as (
+
+    select
+        date,
+        lower(platform) as platform,
+        campaign_id,
+        campaign_name,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        impressions,
+        clicks,
+        spend,
+        coalesce(upper(currency), '{{ var("default_currency", "USD") }}') as currency,
+        _loaded_at as loaded_at
+    from ranked
+    where delivery_rank = 1
+
+)
+
+select * from final

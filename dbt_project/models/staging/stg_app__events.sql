@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'app__events') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ latest_delivery_rank(['event_id']) }} as delivery_rank
+    from source
+
+),
+
+final as (
+
+    select
+        event_id,
+        {{ clean_identifier('device_id') }} as device_id,
+        {{ clean_identifier('user_id') }} as user_id,
+        event_name,
+        occurred_at,
+        lower(platform) as platform,
+        campaign,
+        order_id,
+        product_id,
+        revenue,
+        _loaded_at as loaded_at
+    from ranked
+    where delivery_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,42 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'email__events') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ latest_delivery_rank(['email', '"timestamp"', 'event', 'sg_message_id', 'url']) }} as delivery_rank
+    from source
+
+),
+
+final as (
+
+    select
+        {{ dbt.hash(dbt.concat([
+            "coalesce(email, '')", "'|'", "coalesce(cast(\"timestamp\" as " ~ dbt.type_string() ~ "), '')",
+            "'|'", "coalesce(event, '')", "'|'", "coalesce(sg_message_id, '')", "'|'", "coalesce(url, '')",
+        ])) }} as email_event_key,
+        {{ normalize_email('email') }} as email,
+        "timestamp" as occurred_at,
+        lower(event) as event,
+        sg_event_id,
+        sg_message_id,
+        category,
+        url,
+        reason,
+        type,
+        asm_group_id,
+        campaign,
+        _loaded_at as loaded_at
+    from ranked
+    where delivery_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,36 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'pos__transactions') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ latest_delivery_rank(['transaction_id']) }} as delivery_rank
+    from source
+
+),
+
+final as (
+
+    select
+        transaction_id,
+        store_id,
+        {{ clean_identifier('loyalty_id') }} as loyalty_id,
+        {{ normalize_phone('phone') }} as phone,
+        {{ normalize_email('email') }} as email,
+        occurred_at,
+        total_amount,
+        coalesce(upper(currency), '{{ var("default_currency", "USD") }}') as currency,
+        lower(status) as status,
+        _loaded_at as loaded_at
+    from ranked
+    where delivery_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,35 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'shop__order_items') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ latest_delivery_rank(['order_id', 'line_number']) }} as delivery_rank
+    from source
+
+),
+
+final as (
+
+    select
+        order_id,
+        line_number,
+        product_id,
+        product_name,
+        category,
+        quantity,
+        unit_price,
+        _loaded_at as loaded_at,
+        quantity * unit_price as line_amount
+    from ranked
+    where delivery_rank = 1
+
+)
+
+select * from final

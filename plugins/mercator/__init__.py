@@ -1,0 +1,1 @@
+"""Mercator: marketing data pipeline (Airflow, dbt, DuckDB, Great Expectations)."""

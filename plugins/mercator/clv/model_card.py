@@ -1,0 +1,162 @@
+"""Model card for a CLV run: `models/clv/<as_of>/model_card.md`, `params.json` and diagnostics plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mercator.clv.engine import bgnbd_p_purchases, to_time_unit
+from mercator.clv.run import FREQUENCY_BINS, ClvRun
+
+
+def _repeat_frequency_plot(run: ClvRun, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    x = run.summary["frequency"].to_numpy(dtype=float)
+    observed = np.bincount(np.minimum(x, FREQUENCY_BINS - 1).astype(int), minlength=FREQUENCY_BINS)
+    bins = np.arange(FREQUENCY_BINS)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    width = 0.4
+    ax.bar(bins - width / 2, observed, width, label="observed")
+    if run.bgnbd.params is not None:
+        ages, counts = np.unique(
+            to_time_unit(run.summary["T"].to_numpy(), run.bgnbd.time_unit), return_counts=True
+        )
+        expected = [float(counts @ bgnbd_p_purchases(run.bgnbd.params, ages, n)) for n in bins[:-1]]
+        ax.bar(bins + width / 2, [*expected, len(x) - sum(expected)], width, label="BG/NBD")
+    ax.set(xlabel="repeat purchases", ylabel="customers", title="Repeat purchases: observed vs model")
+    ax.set_xticks(bins, [*map(str, bins[:-1]), f"{FREQUENCY_BINS - 1}+"])
+    ax.legend()
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _holdout_plot(run: ClvRun, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    table = run.validation.by_frequency
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(table["frequency"], table["actual"], marker="o", label="actual")
+    ax.plot(table["frequency"], table["predicted"], marker="s", label="BG/NBD predicted")
+    ax.set(
+        xlabel=f"repeat purchases in calibration ({FREQUENCY_BINS - 1} = {FREQUENCY_BINS - 1}+)",
+        ylabel=f"mean purchases in the {run.validation.holdout_days}-day holdout",
+        title="Calibration vs holdout",
+    )
+    ax.legend()
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _p_alive_plot(run: ClvRun, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.hist(run.scores["p_alive"], bins=50, range=(0, 1))
+    ax.set(xlabel="P(alive)", ylabel="customers", title=f"P(alive) at {run.as_of}")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
+    cells = frame.map(lambda value: f"{value:.6g}" if isinstance(value, float) else str(value))
+    return header + "\n".join("| " + " | ".join(row) + " |" for row in cells.to_numpy().tolist())
+
+
+def _validation_facts(run: ClvRun) -> dict:
+    if run.validation is None:
+        return {}
+    v = run.validation
+    return {
+        "holdout_days": v.holdout_days,
+        "calibration_bgnbd_method": v.bgnbd.method,
+        "holdout_mean_absolute_error": v.mean_absolute_error,
+        "holdout_root_mean_squared_error": v.root_mean_squared_error,
+        "holdout_predicted_purchases": v.predicted_purchases,
+        "holdout_actual_purchases": v.actual_purchases,
+        "churn_holdout_auc": v.churn.holdout_auc,
+        "churn_coefficients": v.churn.coefficients,
+    }
+
+
+def write_model_card(run: ClvRun, models_dir: Path) -> Path:
+    """Write the card, params.json and plots under `<models_dir>/clv/<as_of>/`; return that folder."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    folder = Path(models_dir) / "clv" / run.as_of
+    folder.mkdir(parents=True, exist_ok=True)
+    facts = {
+        "as_of": run.as_of,
+        "bg_nbd_method": run.bgnbd.method,
+        "gamma_gamma_method": run.gamma_gamma.method,
+        "frequency_spend_correlation": run.gamma_gamma.frequency_spend_correlation,
+        "warnings": list(run.warnings),
+        "params": run.params.to_dict(orient="records"),
+        "validation": _validation_facts(run),
+    }
+    (folder / "params.json").write_text(json.dumps(facts, indent=2, default=float) + "\n")
+    plots = {"repeat_frequency.png": _repeat_frequency_plot, "p_alive.png": _p_alive_plot}
+    if run.validation is not None:
+        plots["holdout_calibration.png"] = _holdout_plot
+    for name, draw in plots.items():
+        draw(run, folder / name)
+
+    scores = run.scores
+    lines = [
+        f"# CLV model card, as of {run.as_of}",
+        "",
+        "BG/NBD (purchases) and Gamma-Gamma (order value) fitted by maximum likelihood with `lifetimes`",
+        "on the distinct (frequency, recency, T) patterns weighted by customer count.",
+        "",
+        "## Data",
+        f"- customers: {len(scores)}; repeat buyers: {run.bgnbd.n_repeat_buyers}",
+        f"- frequency/spend correlation among repeat buyers (Gamma-Gamma assumes ~0): "
+        f"{run.gamma_gamma.frequency_spend_correlation:.3f}",
+        "",
+        "## Parameters",
+        f"- BG/NBD method: `{run.bgnbd.method}`; Gamma-Gamma method: `{run.gamma_gamma.method}`",
+        "",
+        _markdown_table(run.params),
+        "",
+        "## Warnings",
+        *([f"- {note}" for note in run.warnings] or ["- none"]),
+        "",
+        "## Scores",
+        _markdown_table(
+            scores.drop(columns="customer_key")
+            .describe()
+            .T.reset_index(names="score")[["score", "mean", "min", "50%", "max"]]
+        ),
+        "",
+        "Churn tiers: " + ", ".join(f"{k} {v}" for k, v in scores["churn_tier"].value_counts().items()),
+        "",
+    ]
+    if run.validation is not None:
+        v = run.validation
+        lines += [
+            f"## Holdout validation ({v.holdout_days} days before the as-of date)",
+            f"- purchases predicted {v.predicted_purchases:.1f}, actual {v.actual_purchases:.0f}",
+            f"- per-customer MAE {v.mean_absolute_error:.4f}, RMSE {v.root_mean_squared_error:.4f}",
+            "- churn (no purchase in 30 days) AUC on held-out customers: "
+            + ", ".join(f"{name} {auc:.3f}" for name, auc in v.churn.holdout_auc.items()),
+            "",
+            _markdown_table(v.by_frequency),
+            "",
+            "![calibration vs holdout](holdout_calibration.png)",
+            "",
+        ]
+    lines += [
+        "## Diagnostics",
+        "",
+        "![repeat purchases](repeat_frequency.png)",
+        "",
+        "![P(alive)](p_alive.png)",
+        "",
+    ]
+    (folder / "model_card.md").write_text("\n".join(lines))
+    return folder

@@ -1,0 +1,134 @@
+"""One CLV run: validate on a calibration/holdout split before the as-of date, then fit and score at it."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mercator.clv.churn import ChurnModel, ChurnTiers, churn_tier, fit_churn_model
+from mercator.clv.engine import (
+    BgNbd,
+    ClvWarning,
+    FitConfig,
+    GammaGamma,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    params_table,
+    to_time_unit,
+)
+from mercator.clv.score import ScoreConfig, score_customers
+
+FREQUENCY_BINS = 8
+
+
+@dataclass(frozen=True)
+class ClvConfig:
+    fit: FitConfig = field(default_factory=FitConfig)
+    score: ScoreConfig = field(default_factory=ScoreConfig)
+    tiers: ChurnTiers = field(default_factory=ChurnTiers)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Models fitted on the calibration period and their errors on the holdout period after it."""
+
+    holdout_days: int
+    bgnbd: BgNbd
+    by_frequency: pd.DataFrame
+    mean_absolute_error: float
+    root_mean_squared_error: float
+    predicted_purchases: float
+    actual_purchases: float
+    churn: ChurnModel
+    p_alive: np.ndarray
+
+
+@dataclass(frozen=True)
+class ClvRun:
+    as_of: str
+    bgnbd: BgNbd
+    gamma_gamma: GammaGamma
+    summary: pd.DataFrame
+    scores: pd.DataFrame
+    params: pd.DataFrame
+    validation: Validation | None
+    warnings: tuple[str, ...]
+
+
+def validate(
+    calibration: pd.DataFrame, holdout: pd.DataFrame, holdout_days: int, config: ClvConfig
+) -> Validation:
+    """`holdout` has customer_key, holdout_purchases, holdout_purchases_30d for calibration's customers."""
+    joined = calibration.merge(holdout, on="customer_key", how="left", validate="one_to_one").fillna(
+        {"holdout_purchases": 0, "holdout_purchases_30d": 0}
+    )
+    x, tx, T = (joined[column].to_numpy(dtype=float) for column in ("frequency", "recency", "T"))
+    bgnbd = fit_bgnbd(x, joined["recency"], joined["T"], config.fit)
+    unit_tx, unit_T = to_time_unit(tx, bgnbd.time_unit), to_time_unit(T, bgnbd.time_unit)
+    predicted = bgnbd.expected_purchases(to_time_unit(holdout_days, bgnbd.time_unit), x, unit_tx, unit_T)
+    actual = joined["holdout_purchases"].to_numpy(dtype=float)
+    p_alive = bgnbd.p_alive(x, unit_tx, unit_T)
+    p_no_purchase = bgnbd.p_no_purchase(to_time_unit(30, bgnbd.time_unit), x, unit_tx, unit_T)
+    by_frequency = (
+        pd.DataFrame(
+            {"frequency": np.minimum(x, FREQUENCY_BINS - 1), "actual": actual, "predicted": predicted}
+        )
+        .groupby("frequency")
+        .agg(customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean"))
+        .reset_index()
+    )
+    churn = fit_churn_model(
+        joined,
+        joined["holdout_purchases_30d"].to_numpy(),
+        {"one_minus_p_alive": 1.0 - p_alive, "bgnbd_p_no_purchase_30d": p_no_purchase},
+        seed=config.score.seed,
+    )
+    return Validation(
+        holdout_days,
+        bgnbd,
+        by_frequency,
+        float(np.mean(np.abs(predicted - actual))),
+        float(np.sqrt(np.mean((predicted - actual) ** 2))),
+        float(predicted.sum()),
+        float(actual.sum()),
+        churn,
+        p_alive,
+    )
+
+
+def run_clv(
+    summary: pd.DataFrame,
+    as_of: str,
+    calibration: pd.DataFrame | None = None,
+    holdout: pd.DataFrame | None = None,
+    holdout_days: int | None = None,
+    config: ClvConfig | None = None,
+) -> ClvRun:
+    """Fit at `as_of` on `summary` (customer_key, frequency, recency, T, monetary_value in days) and score.
+
+    With `calibration` (the same summary at as_of - holdout_days) and `holdout` (purchases after it),
+    also validate; the churn regression fitted there gives `churn_probability_30d`.
+    """
+    config = config or ClvConfig()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ClvWarning)
+        validation = None
+        if calibration is not None and holdout is not None and holdout_days:
+            validation = validate(calibration, holdout, holdout_days, config)
+        bgnbd = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], config.fit)
+        gamma_gamma = fit_gamma_gamma(summary["frequency"], summary["monetary_value"], config.fit)
+        scores = score_customers(summary, bgnbd, gamma_gamma, config.score)
+    notes = tuple(str(item.message) for item in caught if issubclass(item.category, ClvWarning))
+    for item in caught:
+        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    scores["churn_tier"] = churn_tier(scores["p_alive"].to_numpy(), config.tiers)
+    scores["churn_probability_30d"] = (
+        validation.churn.predict(summary) if validation is not None else np.full(len(summary), np.nan)
+    )
+    scores["as_of"] = as_of
+    return ClvRun(
+        as_of, bgnbd, gamma_gamma, summary, scores, params_table(bgnbd, gamma_gamma, as_of), validation, notes
+    )

@@ -1,0 +1,58 @@
+"""Run settings, read from environment variables with embedded defaults.
+
+Every path is relative to the repository root unless given absolute. No secret
+lives here: credentials come from Airflow connections or the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _resolve(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def _path(var: str, default: str) -> Path:
+    return _resolve(os.environ.get(var) or default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse: Path
+    reports_dir: Path
+    models_dir: Path
+    dbt_project_dir: Path
+    as_of: str | None
+    default_country: str
+    source_timezone: str
+    default_currency: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            landing_dir=_path("MERCATOR_LANDING", "data/landing"),
+            warehouse=_path("MERCATOR_WAREHOUSE", "warehouse/mercator.duckdb"),
+            reports_dir=_path("MERCATOR_REPORTS", "reports"),
+            models_dir=_path("MERCATOR_MODELS", "models"),
+            dbt_project_dir=REPO_ROOT / "dbt_project",
+            as_of=os.environ.get("MERCATOR_AS_OF") or None,
+            default_country=os.environ.get("MERCATOR_DEFAULT_COUNTRY", "US"),
+            source_timezone=os.environ.get("MERCATOR_SOURCE_TZ", "UTC"),
+            default_currency=os.environ.get("MERCATOR_DEFAULT_CURRENCY", "USD"),
+        )
+
+    def with_run_params(self, landing_dir: str | None = None, as_of: str | None = None) -> Settings:
+        """Apply a DAG run's params (empty values keep the environment's settings)."""
+        changes: dict[str, object] = {}
+        if landing_dir:
+            changes["landing_dir"] = _resolve(landing_dir)
+        if as_of:
+            changes["as_of"] = as_of
+        return replace(self, **changes)

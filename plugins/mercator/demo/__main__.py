@@ -1,0 +1,5 @@
+import sys
+
+from mercator.demo.cli import main
+
+sys.exit(main())

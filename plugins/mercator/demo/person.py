@@ -1,0 +1,371 @@
+"""One person's simulated life written as landing rows: orders, store sales, CRM, web, app, email, SMS."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mercator.demo import reference as ref
+from mercator.demo.formatting import Clock, hex_id, typed_email, typed_phone, uuid_from
+from mercator.demo.identities import Identity, WebDevice
+from mercator.demo.messaging import Messaging
+from mercator.demo.params import CHANNEL_BY_NAME, DemoParams
+from mercator.demo.processes import poisson, sample_journey
+
+if TYPE_CHECKING:
+    from mercator.demo.batch import Sink
+
+JOURNEY_LOOKBACK_DAYS = 60.0
+MINUTE = 1 / 1440
+
+
+@dataclass
+class Contact:
+    contact_id: str
+    email: str | None
+    phone: str | None
+    created_at: float
+    with_profile: bool
+
+
+class Life:
+    """Generates one person's records in time order; `ids` numbers every id the person needs."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        params: DemoParams,
+        clock: Clock,
+        sink: Sink,
+        identity: Identity,
+        index: int,
+        shared_device: WebDevice | None,
+    ) -> None:
+        self.rng, self.p, self.clock, self.out, self.me = rng, params, clock, sink, identity
+        self.index = index
+        self.serial = 0
+        self.shared_device = shared_device
+        self.msg = Messaging(rng, params, clock, sink)
+        self.contact: Contact | None = None
+        self.consent = {"email": "unknown", "sms": "unknown", "push": "unknown"}
+        self.stop_at = {"email": math.inf, "sms": math.inf}
+        self.contact_at = math.inf
+        self.devices_used: set[str] = set()
+        self.wants_newsletter = False
+
+    # -- ids ---------------------------------------------------------------------------------
+    def serial_next(self) -> int:
+        """A per-person serial; (index, serial) numbers every id the person needs, unique in the run."""
+        self.serial += 1
+        return self.serial
+
+    def next_id(self) -> str:
+        return hex_id(self.index * 4096 + self.serial_next())
+
+    # -- availability of channels ----------------------------------------------------------------
+    def available_channels(self, t: float) -> tuple[list[str], list[float]]:
+        names, weights = [], []
+        for channel in self.p.channels:
+            name = channel.name
+            if name == "Email" and not (
+                self.consent["email"] == "granted" and self.contact_at < t and t < self.stop_at["email"]
+            ):
+                continue
+            if name == "SMS" and not (
+                self.consent["sms"] == "granted"
+                and self.contact_at < t
+                and t < self.stop_at["sms"]
+                and self.me.phones
+            ):
+                continue
+            if name == "Push" and not (
+                self.consent["push"] == "granted"
+                and self.me.app_devices
+                and self.me.registered_at is not None
+                and self.me.registered_at < t
+            ):
+                continue
+            names.append(name)
+            weights.append(channel.exposure)
+        return names, weights
+
+    # -- sessions ----------------------------------------------------------------------------------
+    def session(self, t: float, channel: str, order: dict[str, object] | None = None) -> str:
+        """A web or app session starting at t from `channel`; returns 'web' or 'app'."""
+        me, rng = self.me, self.rng
+        logged_in = me.registered_at is not None and me.registered_at <= t
+        app = channel == "Push" or (
+            channel == "Direct" and logged_in and me.app_devices and rng.random() < 0.5
+        )
+        if app:
+            self.app_session(t, channel, order)
+            return "app"
+        self.web_session(t, channel, order)
+        return "web"
+
+    def landing(self, t: float, channel: str) -> dict[str, object]:
+        """The first page view's acquisition fields (utm_*, referrer, click_id) for a channel."""
+        rng, month = self.rng, self.clock.date(t)[:7]
+        page = rng.choice(ref.PAGES)
+        fields: dict[str, object] = {}
+        query = ""
+        if channel in ("Paid Search", "Paid Social", "Display"):
+            campaign = rng.choice(CHANNEL_BY_NAME[channel].campaigns)
+            click_param = {"google": "gclid", "tiktok": "ttclid"}.get(campaign.utm_source, "fbclid")
+            click_id = f"{rng.getrandbits(96):024x}"
+            fields = {
+                "utm_source": campaign.utm_source,
+                "utm_medium": campaign.utm_medium,
+                "utm_campaign": campaign.utm_campaign,
+                "click_id": click_id,
+                "utm_term": "linen shirt" if channel == "Paid Search" and rng.random() < 0.3 else None,
+                "utm_content": f"ad_{rng.randint(1, 6)}" if channel != "Paid Search" else None,
+            }
+            query = (
+                f"?utm_source={campaign.utm_source}&utm_medium={campaign.utm_medium}"
+                f"&utm_campaign={campaign.utm_campaign}&{click_param}={click_id}"
+            )
+            fields["referrer"] = {
+                "google": "https://www.google.com/",
+                "facebook": "https://m.facebook.com/",
+                "instagram": "https://l.instagram.com/",
+                "tiktok": "https://www.tiktok.com/",
+            }[campaign.utm_source]
+            self.out.ad_clicks[(math.floor(t), campaign.campaign_id)] += 1
+        elif channel == "Organic Search":
+            fields = {"referrer": rng.choice(ref.ORGANIC_REFERRERS)}
+        elif channel == "Referral":
+            fields = {"referrer": rng.choice(ref.REFERRAL_SITES)}
+        elif channel == "Email":
+            name = self.msg.email_campaign(month)
+            self.msg.email_send(
+                self.contact.email if self.contact else "",
+                t - rng.expovariate(8.0),
+                name,
+                clicked_url=f"{ref.SITE}{page}?utm_source=newsletter&utm_medium=email&utm_campaign={name}",
+            )
+            fields = {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": name}
+            query = f"?utm_source=newsletter&utm_medium=email&utm_campaign={name}"
+        elif channel == "SMS":
+            name = f"{month}_sms_offer"
+            self.msg.sms_send(self.me.phones[0], t - rng.expovariate(24.0), name)
+            fields = {"utm_source": "sms", "utm_medium": "sms", "utm_campaign": name}
+            query = f"?utm_source=sms&utm_medium=sms&utm_campaign={name}"
+        fields["page_url"] = f"{ref.SITE}{page}{query}"
+        return fields
+
+    def web_session(self, t: float, channel: str, order: dict[str, object] | None) -> None:
+        me, rng = self.me, self.rng
+        device = (
+            self.shared_device if self.shared_device and rng.random() < 0.3 else rng.choice(me.web_devices)
+        )
+        anonymous_id = device.anonymous_id(rng, t)
+        self.out.visitor(anonymous_id, me.person_id)
+        logged_in = me.registered_at is not None and me.registered_at <= t
+        user_id = me.customer_id if logged_in and rng.random() < 0.5 else None
+        base = {"anonymous_id": anonymous_id, "device_type": device.device_type}
+
+        def event(name: str, **extra: object) -> None:
+            nonlocal t
+            self.out.add(
+                "web/events",
+                self.clock.quarter(t),
+                event_id=uuid_from(rng),
+                event_name=name,
+                occurred_at=self.clock.iso_millis(t),
+                user_id=user_id,
+                **base,
+                **extra,
+            )
+            t += rng.expovariate(1 / 1.5) * MINUTE + 5 / 86400
+
+        event("page_view", **self.landing(t, channel))
+        for _ in range(1 + poisson(rng, 0.5)):
+            product = rng.choice(ref.PRODUCTS)
+            event("product_view", page_url=f"{ref.SITE}/products/{product[0]}", product_id=product[0])
+        if order is None:
+            if user_id is None and logged_in and rng.random() < 0.2:
+                user_id = me.customer_id
+                event("login", page_url=f"{ref.SITE}/account/login")
+            if rng.random() < 0.25:
+                event("add_to_cart", product_id=rng.choice(ref.PRODUCTS)[0])
+            if self.contact is None and self.wants_newsletter:
+                self.wants_newsletter = False
+                event("form_submit", email=typed_email(rng, me.emails[0]), page_url=f"{ref.SITE}/newsletter")
+                self.create_contact(t, with_profile=False)
+            return
+        event("add_to_cart", product_id=order["first_product"])
+        if user_id is None and logged_in and not order["registers"]:
+            user_id = me.customer_id
+            event("login")
+        event("begin_checkout", page_url=f"{ref.SITE}/checkout")
+        if order.get("registers"):
+            user_id = me.customer_id
+            event("sign_up", email=order["email"])
+        order["anonymous_id"] = anonymous_id
+        order["at"] = t
+        event(
+            "purchase", order_id=order["order_id"], revenue=order["revenue"], page_url=f"{ref.SITE}/thank-you"
+        )
+
+    def app_session(self, t: float, channel: str, order: dict[str, object] | None) -> None:
+        me, rng = self.me, self.rng
+        device = rng.choice(me.app_devices)
+        if device.device_id not in self.devices_used:
+            self.devices_used.add(device.device_id)
+            self.out.record("app", "devices", device.device_id, me.person_id)
+        logged_in = me.registered_at is not None and me.registered_at <= t
+        user_id = me.customer_id if logged_in else None
+
+        def event(name: str, **extra: object) -> None:
+            nonlocal t
+            self.out.add(
+                "app/events",
+                self.clock.quarter(t),
+                event_id=uuid_from(rng),
+                device_id=device.device_id,
+                user_id=user_id,
+                event_name=name,
+                occurred_at=self.clock.iso(t, "+00:00"),
+                platform=device.platform,
+                **extra,
+            )
+            t += rng.expovariate(1 / 1.2) * MINUTE + 3 / 86400
+
+        if channel == "Push":
+            event("push_open", campaign=f"{self.clock.date(t)[:7]}_push")
+        else:
+            event("app_open")
+        for _ in range(1 + poisson(rng, 0.6)):
+            event("product_view", product_id=rng.choice(ref.PRODUCTS)[0])
+        if order is None:
+            return
+        event("add_to_cart", product_id=order["first_product"])
+        if order.get("registers"):
+            user_id = me.customer_id
+            event("sign_up")
+        order["at"] = t
+        event("purchase", order_id=order["order_id"], revenue=order["revenue"])
+
+    # -- journeys --------------------------------------------------------------------------------
+    def journeys_before(self, t: float, since: float, order: dict[str, object] | None) -> str | None:
+        """Journeys until one converts (rejection sampling of the conversion model); the failed ones
+        are the non-converting journeys, spread over the weeks before the purchase at t.
+
+        With `order` None the purchase lies after the window: only journeys inside it are written.
+        Returns the platform of the converting session (None when not written).
+        """
+        rng = self.rng
+        names, weights = self.available_channels(t)
+        while True:
+            path = sample_journey(rng, self.p, names, weights)
+            converted = rng.random() < self.p.conversion_probability(path)
+            if converted:
+                break
+            start = max(since, t - JOURNEY_LOOKBACK_DAYS)
+            self.journey(rng.uniform(start, t), path, None)
+        if order is None and t >= self.p.window_days:
+            return None
+        return self.journey(t, path, order)
+
+    def journey(self, end: float, path: list[str], order: dict[str, object] | None) -> str | None:
+        """Sessions of one journey, the last one at `end` (carrying the order when there is one)."""
+        gaps = [self.rng.expovariate(1.0) for _ in path[1:]]
+        t = end - sum(gaps)
+        platform = None
+        for i, channel in enumerate(path):
+            last = i == len(path) - 1
+            if t < self.p.window_days:
+                platform = self.session(t, channel, order if last else None)
+            if not last:
+                t += gaps[i]
+        return platform
+
+    # -- contacts ----------------------------------------------------------------------------------
+    def create_contact(self, t: float, with_profile: bool) -> None:
+        me, rng = self.me, self.rng
+        self.contact = Contact(
+            self.next_id(), me.emails[0], me.phones[0] if me.phones else None, t, with_profile
+        )
+        self.contact_at = t
+        self.consent["email"] = rng.choices(("granted", "unknown", "revoked"), (0.6, 0.28, 0.12))[0]
+        if me.phones:
+            self.consent["sms"] = rng.choices(("granted", "unknown", "revoked"), (0.3, 0.6, 0.1))[0]
+        if me.app_devices:
+            self.consent["push"] = rng.choices(("granted", "unknown", "revoked"), (0.55, 0.3, 0.15))[0]
+        per_day = {
+            "email": self.p.email_unsubscribe_rate_per_year / 365,
+            "sms": self.p.sms_stop_rate_per_year / 365,
+        }
+        for channel, rate in per_day.items():
+            if self.consent[channel] == "granted":
+                self.stop_at[channel] = t + rng.expovariate(rate)
+
+    def contact_row(
+        self,
+        contact: Contact,
+        updated_at: float,
+        consent: dict[str, str],
+        consent_at: float,
+        duplicate: bool = False,
+    ) -> dict[str, object]:
+        me, rng = self.me, self.rng
+        profile = contact.with_profile
+        return {
+            "contact_id": contact.contact_id,
+            "email": typed_email(rng, contact.email) if contact.email else None,
+            "phone": typed_phone(rng, contact.phone) if contact.phone else None,
+            "first_name": me.first_name if profile or rng.random() < 0.5 else None,
+            "last_name": me.last_name if profile or rng.random() < 0.4 else None,
+            "country": me.country if profile else None,
+            "city": me.city if profile and rng.random() < 0.9 else None,
+            "birth_date": me.birth_date if profile and rng.random() < 0.6 else None,
+            "loyalty_id": None if duplicate else me.loyalty_id,
+            "customer_id": None if duplicate else me.customer_id,
+            "created_at": self.clock.iso(contact.created_at),
+            "updated_at": self.clock.iso(updated_at),
+            "email_consent": consent["email"],
+            "sms_consent": consent["sms"],
+            "push_consent": consent["push"],
+            "consent_updated_at": self.clock.iso(consent_at),
+        }
+
+    def write_contacts(self) -> None:
+        """The CRM export (state before consent changes), later consent updates, and duplicates."""
+        contact, me, rng, end = self.contact, self.me, self.rng, self.p.window_days
+        if contact is None:
+            return
+        self.out.record("crm", "contacts", contact.contact_id, me.person_id)
+        first_seen = contact.created_at
+        known_at = max(first_seen, me.registered_at or first_seen)
+        consent = dict(self.consent)
+        changes = sorted((at, channel) for channel, at in self.stop_at.items() if at < end)
+        for _, channel in changes:
+            consent[channel] = "granted"
+        row = self.contact_row(contact, known_at, consent, first_seen)
+        self.out.add("crm/contacts", "01_export", **row)
+        for at, channel in changes:
+            consent[channel] = "revoked"
+            row = {
+                **row,
+                "updated_at": self.clock.iso(max(at, known_at)),
+                f"{channel}_consent": "revoked",
+                "consent_updated_at": self.clock.iso(at),
+            }
+            self.out.add("crm/contacts", "02_updates", **row)
+        if rng.random() < self.p.duplicate_contact_share:
+            created = rng.uniform(first_seen, end)
+            email = me.emails[-1] if rng.random() < 0.6 else None
+            duplicate = Contact(
+                self.next_id(), email, None if email else (me.phones or [None])[0], created, False
+            )
+            if duplicate.email or duplicate.phone:
+                unknown = {"email": "unknown", "sms": "unknown", "push": "unknown"}
+                self.out.add(
+                    "crm/contacts",
+                    "01_export",
+                    **self.contact_row(duplicate, created, unknown, created, duplicate=True),
+                )
+                self.out.record("crm", "contacts", duplicate.contact_id, me.person_id)

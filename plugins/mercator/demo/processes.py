@@ -1,0 +1,84 @@
+"""The stochastic processes behind the demo: buy-till-you-die purchases, spend, journeys."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from mercator.demo.params import DemoParams
+
+MAX_PURCHASES = 500
+
+
+@dataclass(frozen=True)
+class PurchaseHistory:
+    """BG/NBD draws for one customer and the purchase times they produce (days since window start)."""
+
+    rate: float
+    dropout: float
+    times: list[float]
+    next_time: float | None  # the first purchase after the window if still alive, else None
+
+
+def purchase_history(rng: random.Random, params: DemoParams, acquired_at: float) -> PurchaseHistory:
+    """First purchase at acquisition; Exponential(rate) gaps; dies with prob. `dropout` after each repeat."""
+    rate = rng.gammavariate(params.bgnbd_r, 1.0 / params.bgnbd_alpha)
+    dropout = rng.betavariate(params.bgnbd_a, params.bgnbd_b)
+    times, t = [acquired_at], acquired_at
+    while len(times) < MAX_PURCHASES:
+        t += rng.expovariate(rate) if rate > 0 else math.inf
+        if t >= params.window_days:
+            return PurchaseHistory(rate, dropout, times, t if math.isfinite(t) else None)
+        times.append(t)
+        if rng.random() < dropout:
+            break
+    return PurchaseHistory(rate, dropout, times, None)
+
+
+def spend_scale(rng: random.Random, params: DemoParams) -> float:
+    """Gamma-Gamma: the person's nu ~ Gamma(q, rate gamma)."""
+    return rng.gammavariate(params.gg_q, 1.0 / params.gg_gamma)
+
+
+def order_value_cents(rng: random.Random, params: DemoParams, nu: float) -> int:
+    """Gross order value ~ Gamma(p, rate nu), in cents (at least one dollar)."""
+    return max(100, round(rng.gammavariate(params.gg_p, 1.0 / nu) * 100))
+
+
+def split_cents(rng: random.Random, total: int) -> list[tuple[int, int]]:
+    """Order lines (quantity, unit price in cents) whose quantity * price sums exactly to total."""
+    lines = min(1 + min(4, int(rng.expovariate(1.4))), 1 + total // 1500)
+    weights = [0.5 + rng.random() for _ in range(lines)]
+    shares = [total * w // sum(weights) for w in weights]
+    shares[-1] = total - sum(shares[:-1])
+    result = []
+    for share in map(int, shares):
+        if share % 2 == 0 and share >= 400 and rng.random() < 0.2:
+            result.append((2, share // 2))
+        else:
+            result.append((1, share))
+    return result
+
+
+def sample_journey(
+    rng: random.Random, params: DemoParams, available: list[str], weights: list[float]
+) -> list[str]:
+    """Channels of one journey: 1 + Poisson(extra) touchpoints drawn by exposure among available channels."""
+    length = 1 + poisson(rng, params.journey_extra_touch_mean)
+    return rng.choices(available, weights, k=length)
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    limit, k, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        k += 1
+        product *= rng.random()
+    return k
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    """Poisson draw (Knuth for small means, normal approximation above 30)."""
+    if mean > 30:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    return _poisson(rng, mean)

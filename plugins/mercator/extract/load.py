@@ -1,0 +1,192 @@
+"""Load an entity's delivery files into its raw table, one transaction per file."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any, Literal
+
+import duckdb
+
+from mercator import contract
+from mercator.extract.discover import delivery_files
+from mercator.extract.encoding import UnreadableFile
+from mercator.extract.readers import Staged, drop_stage, stage_file
+from mercator.extract.schema import ensure_raw_schema, raw_columns
+from mercator.extract.sql import ident
+from mercator.extract.validate import CHECKED, check_staged
+
+log = logging.getLogger(__name__)
+
+UNREADABLE_PREVIEW_BYTES = 200
+
+
+@dataclass(frozen=True)
+class FileLoadResult:
+    file: str
+    delivery_hash: str
+    status: Literal["loaded", "skipped"]
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class EntityLoadResult:
+    entity: str
+    load_id: str
+    files: tuple[FileLoadResult, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serialisable totals and per-file results (fit for logs and XCom)."""
+        loaded = [f for f in self.files if f.status == "loaded"]
+        return {
+            "entity": self.entity,
+            "load_id": self.load_id,
+            "files_loaded": len(loaded),
+            "files_skipped": len(self.files) - len(loaded),
+            "rows_in": sum(f.rows_in for f in loaded),
+            "rows_loaded": sum(f.rows_loaded for f in loaded),
+            "rows_quarantined": sum(f.rows_quarantined for f in loaded),
+            "files": [asdict(f) for f in self.files],
+        }
+
+
+def summarize(results: Iterable[EntityLoadResult]) -> dict[str, Any]:
+    """Totals over several entities' loads, with each entity's totals (without per-file detail)."""
+    entities = [{k: v for k, v in r.as_dict().items() if k != "files"} for r in results]
+    totals = ("files_loaded", "files_skipped", "rows_in", "rows_loaded", "rows_quarantined")
+    return {**{key: sum(e[key] for e in entities) for key in totals}, "entities": entities}
+
+
+def load_entity(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    entity_path: str,
+    load_id: str,
+    *,
+    source_timezone: str = "UTC",
+) -> EntityLoadResult:
+    """Load every new or changed delivery of `entity_path` (`shop/orders`) found under `landing_dir`.
+
+    `con` must not be inside a transaction: each file is loaded in its own transaction.
+    """
+    entity = contract.entity(entity_path)
+    ensure_raw_schema(con)
+    folder = landing_dir / entity_path
+    files = delivery_files(folder) if folder.is_dir() else []
+    results = tuple(load_file(con, entity, landing_dir, path, load_id, source_timezone) for path in files)
+    result = EntityLoadResult(entity_path, load_id, results)
+    log.info("extract %s: %s", entity_path, {k: v for k, v in result.as_dict().items() if k != "files"})
+    return result
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    entity: contract.Entity,
+    landing_dir: Path,
+    path: Path,
+    load_id: str,
+    source_timezone: str,
+) -> FileLoadResult:
+    """Load one delivery unless the same content was the file's latest delivery."""
+    relative = path.relative_to(landing_dir).as_posix()
+    data = path.read_bytes()
+    delivery_hash = hashlib.sha256(data).hexdigest()
+    latest = con.execute(
+        "select delivery_hash from raw._deliveries where file = ? order by loaded_at desc limit 1", [relative]
+    ).fetchall()
+    if latest == [(delivery_hash,)]:
+        return FileLoadResult(relative, delivery_hash, "skipped")
+
+    staged: Staged | None = None
+    with TemporaryDirectory(prefix="mercator-extract-") as workdir:
+        try:
+            staged = stage_file(con, path, data, Path(workdir))
+        except UnreadableFile as exc:
+            unreadable = str(exc)
+        except duckdb.Error as exc:
+            unreadable = f"unreadable {path.suffix.lstrip('.')} file: {str(exc).splitlines()[0]}"
+
+    meta = _Delivery(entity, relative, delivery_hash, load_id, datetime.now(UTC))
+    con.begin()
+    try:
+        _delete_previous(con, meta)
+        if staged is None:
+            counts = _quarantine_whole_file(con, meta, unreadable, data)
+        else:
+            counts = _insert_checked(con, meta, staged, source_timezone)
+        encoding = staged.encoding if staged else None
+        con.execute(
+            "insert into raw._deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [*meta.source_row(), meta.loaded_at, *counts, encoding],
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        con.execute(f"drop table if exists {CHECKED}")
+        drop_stage(con)
+    rows_in, rows_loaded, rows_quarantined = counts
+    return FileLoadResult(relative, delivery_hash, "loaded", rows_in, rows_loaded, rows_quarantined, encoding)
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    entity: contract.Entity
+    file: str
+    delivery_hash: str
+    load_id: str
+    loaded_at: datetime
+
+    def source_row(self) -> list[str]:
+        return [self.entity.source, self.entity.name, self.file, self.delivery_hash, self.load_id]
+
+
+def _delete_previous(con: duckdb.DuckDBPyConnection, meta: _Delivery) -> None:
+    con.execute(f"delete from raw.{meta.entity.raw_table} where _file = ?", [meta.file])
+    con.execute("delete from raw.quarantine where file = ?", [meta.file])
+
+
+def _insert_checked(
+    con: duckdb.DuckDBPyConnection, meta: _Delivery, staged: Staged, source_timezone: str
+) -> tuple[int, int, int]:
+    checked = check_staged(con, meta.entity, staged.columns, source_timezone)
+    existing = {name.lower() for name in raw_columns(con, meta.entity)}
+    for extra in checked.extra_columns:
+        if extra.lower() not in existing:
+            con.execute(f"alter table raw.{meta.entity.raw_table} add column {ident(extra)} varchar")
+    columns = ", ".join(ident(c) for c in [*(c.name for c in meta.entity.columns), *checked.extra_columns])
+    [(rows_loaded,)] = con.execute(
+        f"insert into raw.{meta.entity.raw_table} "
+        f"({columns}, _file, _line, _delivery_hash, _load_id, _loaded_at) "
+        f"select {columns}, ?, _line, ?, ?, ? from {CHECKED} where _reason is null",
+        [meta.file, meta.delivery_hash, meta.load_id, meta.loaded_at],
+    ).fetchall()
+    [(rows_quarantined,)] = con.execute(
+        f"insert into raw.quarantine select ?, ?, ?, _line, _reason, {checked.record_sql}, ?, ?, ? "
+        f"from {CHECKED} where _reason is not null",
+        [*meta.source_row(), meta.loaded_at],
+    ).fetchall()
+    return rows_loaded + rows_quarantined, rows_loaded, rows_quarantined
+
+
+def _quarantine_whole_file(
+    con: duckdb.DuckDBPyConnection, meta: _Delivery, reason: str, data: bytes
+) -> tuple[int, int, int]:
+    """A file that is not a table counts as one input record, quarantined with line NULL."""
+    preview = data[:UNREADABLE_PREVIEW_BYTES].decode("utf-8", errors="backslashreplace")
+    con.execute(
+        "insert into raw.quarantine values (?, ?, ?, null, ?, ?, ?, ?, ?)",
+        [meta.entity.source, meta.entity.name, meta.file, reason, preview, meta.delivery_hash, meta.load_id,
+         meta.loaded_at],
+    )
+    log.warning("quarantined whole file %s: %s", meta.file, reason)
+    return 1, 0, 1

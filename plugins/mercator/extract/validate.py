@@ -1,0 +1,114 @@
+"""Type-check staged rows in SQL: typed contract columns, extras as text, one reason per bad row.
+
+Builds temp table `_mercator_checked` from `_mercator_stage`: every contract column typed (NULL
+when the file lacks it), extra columns as VARCHAR, `_line`, `_reason` (NULL for good rows), and
+the row as read (`_record`, `__r<i>`) to build the quarantine record from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from mercator import contract
+from mercator.extract.readers import STAGE
+from mercator.extract.sql import ident, literal
+
+CHECKED = "_mercator_checked"
+
+ISO_TIMESTAMP = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?"
+HAS_OFFSET = r"[T ][0-9:.]+(Z|[+-]\d{2}(:?\d{2})?)$"
+LATEST_UNIX_SECONDS = 32_503_680_000  # year 3000
+
+# type -> (pattern the trimmed text must match, error message)
+FORMATS = {
+    "int": (r"[+-]?\d+", "not an integer"),
+    "money": (r"[+-]?(\d+(\.\d*)?|\.\d+)", "not a number"),
+    "date": (r"\d{4}-\d{2}-\d{2}", "invalid date"),
+    "timestamp": (ISO_TIMESTAMP, "unparseable timestamp"),
+    "unix_timestamp": (r"\d+(\.\d+)?", "not unix seconds"),
+}
+
+
+@dataclass(frozen=True)
+class Checked:
+    extra_columns: list[str]
+    record_sql: str
+    """Expression over `_mercator_checked` giving a bad row's quarantine record."""
+
+
+def check_staged(
+    con: duckdb.DuckDBPyConnection, entity: contract.Entity, staged: list[str], source_timezone: str
+) -> Checked:
+    raw = {name: f"__r{i}" for i, name in enumerate(staged)}
+    by_lower = {name.lower(): name for name in reversed(staged)}
+    matched = {c.name: by_lower.get(c.name.lower()) for c in entity.columns}
+    used = {name for name in matched.values() if name}
+    extras = [name for name in staged if name not in used]
+    missing = [c.name for c in entity.columns if c.required and not matched[c.name]]
+
+    parsed, outputs, errors = [], [], []
+    for i, column in enumerate(entity.columns):
+        source = matched[column.name]
+        if source is None:
+            outputs.append(f"null::{contract.RAW_TYPES[column.type]} as {ident(column.name)}")
+            continue
+        value = f"nullif(trim({raw[source]}), '')"
+        if column.type == "text":
+            outputs.append(f"{raw[source]} as {ident(column.name)}")
+        else:
+            parsed.append(f"{_typed(column.type, value, source_timezone)} as __t{i}")
+            outputs.append(f"__t{i} as {ident(column.name)}")
+        errors += _errors(column, value, f"__t{i}")
+    outputs += [f"{raw[name]} as {ident(name)}" for name in extras]
+
+    file_reason = literal(f"file is missing required column(s): {', '.join(missing)}") if missing else "null"
+    row_reason = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "null"
+    row_or_pre = f"_pre_reason, case when _pre_reason is null then {row_reason} end"
+    reason = f"nullif(concat_ws('; ', {file_reason}, {row_or_pre}), '')"
+    raw_columns = [f"{ident(name)} as {alias}" for name, alias in raw.items()]
+    con.execute(
+        f"""
+        create or replace temp table {CHECKED} as
+        with parsed as (
+          select {', '.join([*raw_columns, *parsed, '_line', '_record', '_pre_reason'])}
+          from {STAGE}
+        )
+        select {', '.join(outputs)}, {', '.join(raw.values()) + ',' if raw else ''} _line, _record,
+          {reason} as _reason
+        from parsed
+        """
+    )
+    record = "json_object(" + ", ".join(f"{literal(name)}, {alias}" for name, alias in raw.items()) + ")"
+    return Checked(extras, f"coalesce(_record, {record}::varchar)")
+
+
+def _typed(kind: str, value: str, source_timezone: str) -> str:
+    pattern = FORMATS[kind][0]
+    matches = f"regexp_full_match({value}, {literal(pattern)})"
+    if kind == "timestamp":
+        parsed = (
+            f"case when regexp_matches({value}, {literal(HAS_OFFSET)}) then try_cast({value} as timestamptz) "
+            f"else timezone({literal(source_timezone)}, try_cast({value} as timestamp)) end"
+        )
+    elif kind == "unix_timestamp":
+        seconds = f"try_cast({value} as double)"
+        parsed = f"case when {seconds} < {LATEST_UNIX_SECONDS} then to_timestamp({seconds}) end"
+    else:
+        parsed = f"try_cast({value} as {contract.RAW_TYPES[kind]})"
+    return f"case when {matches} then {parsed} end"
+
+
+def _errors(column: contract.Column, value: str, typed: str) -> list[str]:
+    errors = []
+    if column.required:
+        missing = literal(f"{column.name}: required value missing")
+        errors.append(f"case when {value} is null then {missing} end")
+    if column.type != "text":
+        message = literal(f"{column.name}: {FORMATS[column.type][1]} ")
+        errors.append(
+            f"case when {value} is not null and {typed} is null "
+            f"then {message} || '''' || left({value}, 100) || '''' end"
+        )
+    return errors

@@ -1,0 +1,5 @@
+"""Reports for marketers, written under `reports/`."""
+
+from mercator.reporting.dashboard import build_dashboard
+
+__all__ = ["build_dashboard"]

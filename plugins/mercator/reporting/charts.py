@@ -1,0 +1,78 @@
+"""Inline SVG charts drawn from numbers: no JavaScript, no external asset."""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from mercator.reporting.metrics import SCORES, Segment
+
+BAR = "#3b6ea5"
+TRACK = "#e8edf3"
+
+
+def segment_bars(segments: list[Segment], width: int = 560) -> Markup:
+    """Horizontal bars of customers per segment, revenue as a label."""
+    if not segments:
+        return Markup("")
+    label_w, row_h, gap = 150, 22, 8
+    bar_w = width - label_w - 70
+    peak = max(s.customers for s in segments) or 1
+    height = len(segments) * (row_h + gap)
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="Customers per RFM segment">'
+    ]
+    for i, s in enumerate(segments):
+        y = i * (row_h + gap)
+        length = max(2.0, bar_w * s.customers / peak)
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="axis">{escape(s.name)}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{bar_w}" height="{row_h}" rx="3" fill="{TRACK}"/>'
+            f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{row_h}" rx="3" fill="{BAR}">'
+            f"<title>{escape(s.name)}: {s.customers} customers</title></rect>"
+            f'<text x="{label_w + length + 6:.1f}" y="{y + 15}" class="value">{s.customers:,}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _shade(count: int, peak: int) -> str:
+    """White to deep blue by share of the busiest cell."""
+    share = count / peak if peak else 0
+    r, g, b = (int(255 - share * (255 - c)) for c in (31, 78, 135))
+    return f"rgb({r},{g},{b})"
+
+
+def rfm_heatmap(grid: list[list[int]], cell: int = 64) -> Markup:
+    """5 x 5 counts: rows R score 5 (top) to 1, columns F score 1 to 5."""
+    if not grid:
+        return Markup("")
+    peak = max(max(row) for row in grid)
+    left, top = 44, 10
+    size = left + 5 * cell + 10
+    parts = [
+        f'<svg class="chart heatmap" viewBox="0 0 {size} {top + 5 * cell + 44}" width="{size}" role="img" '
+        f'aria-label="Customers by recency and frequency score">'
+    ]
+    for i, (r_score, row) in enumerate(zip(reversed(SCORES), grid, strict=True)):
+        y = top + i * cell
+        parts.append(
+            f'<text x="{left - 10}" y="{y + cell / 2 + 5}" text-anchor="end" class="axis">R{r_score}</text>'
+        )
+        for j, count in enumerate(row):
+            x = left + j * cell
+            ink = "#fff" if peak and count / peak > 0.55 else "#1f2a37"
+            fill = _shade(count, peak)
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{cell - 3}" height="{cell - 3}" rx="4" fill="{fill}" '
+                f'stroke="{TRACK}"><title>R{r_score} F{SCORES[j]}: {count}</title></rect>'
+                f'<text x="{x + (cell - 3) / 2}" y="{y + cell / 2 + 4}" text-anchor="middle" class="cell" '
+                f'fill="{ink}" data-count="{count}">{count}</text>'
+            )
+    for j, f_score in enumerate(SCORES):
+        parts.append(
+            f'<text x="{left + j * cell + (cell - 3) / 2}" y="{top + 5 * cell + 18}" text-anchor="middle" '
+            f'class="axis">F{f_score}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,47 @@
+"""Run dbt on the warehouse: a thin, logged wrapper around the dbt CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mercator.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DbtFailed(RuntimeError):
+    """dbt exited non-zero; the message carries the tail of its output."""
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment for a dbt run: the warehouse, the as-of date and the default country."""
+    env = dict(os.environ)
+    env["MERCATOR_WAREHOUSE"] = str(settings.warehouse)
+    env["MERCATOR_AS_OF"] = settings.as_of or ""
+    env["MERCATOR_DEFAULT_COUNTRY"] = settings.default_country
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return env
+
+
+def run_dbt(settings: Settings, *args: str, target_path: Path | None = None) -> str:
+    """Run `dbt <args>` in the project and return its output; raise DbtFailed on failure."""
+    dbt = Path(sys.executable).with_name("dbt")
+    cmd = [str(dbt), *args, "--profiles-dir", str(settings.dbt_project_dir)]
+    if target_path is not None:
+        cmd += ["--target-path", str(target_path)]
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    log.info("running %s", " ".join(cmd))
+    proc = subprocess.run(
+        cmd, cwd=settings.dbt_project_dir, env=dbt_env(settings),
+        capture_output=True, text=True, check=False,
+    )
+    for line in proc.stdout.splitlines():
+        log.info("dbt: %s", line)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+        raise DbtFailed(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
+    return proc.stdout

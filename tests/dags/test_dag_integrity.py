@@ -1,0 +1,61 @@
+"""Every DAG file imports cleanly, cheaply, and follows the project's conventions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+HEAVY = ("duckdb", "dbt", "great_expectations", "pandas", "lifetimes", "mercator.extract")
+GROUP_ORDER = ["extract", "quality_raw", "transform", "quality_marts", "activate", "report"]
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(REPO_ROOT / "dags"))
+
+
+def test_dags_import_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert "marketing_daily" in dagbag.dags
+
+
+def test_marketing_daily_conventions(dagbag):
+    dag = dagbag.dags["marketing_daily"]
+    assert {"mercator", "marketing"} <= set(dag.tags)
+    assert dag.doc_md and "quality_marts" in dag.doc_md
+    assert set(dag.params.keys()) >= {"landing_dir", "as_of"}
+    for t in dag.tasks:
+        assert t.pool == "duckdb_writer", t.task_id
+        if t.task_id != "transform.dbt_build":
+            assert t.retries >= 1, t.task_id
+
+
+def test_task_groups_run_in_pipeline_order(dagbag):
+    dag = dagbag.dags["marketing_daily"]
+    groups = {t.task_id.split(".")[0]: t for t in dag.tasks if "." in t.task_id}
+    for before, after in zip(GROUP_ORDER, GROUP_ORDER[1:], strict=False):
+        downstream = groups[before].get_flat_relative_ids(upstream=False)
+        assert any(tid.startswith(after + ".") for tid in downstream), f"{before} must precede {after}"
+
+
+def test_every_contract_entity_has_an_extract_task(dagbag):
+    from mercator.contract import ENTITIES
+
+    ids = {t.task_id for t in dagbag.dags["marketing_daily"].tasks}
+    assert {f"extract.load_{e.raw_table}" for e in ENTITIES} <= ids
+
+
+def test_no_heavy_work_at_import_time():
+    """Parsing the DAG file must not import the warehouse, dbt or GX (no work at parse time)."""
+    code = (
+        "import sys, runpy; runpy.run_path('dags/marketing_daily.py');"
+        f"print([m for m in sys.modules if m.startswith({HEAVY!r})])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

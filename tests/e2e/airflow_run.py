@@ -1,0 +1,65 @@
+"""Run `airflow dags test marketing_daily` in an isolated Airflow home, as `make run` does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+
+
+@dataclass
+class AirflowSandbox:
+    """A temporary Airflow metadata DB and a warehouse, sharing the repository's airflow.cfg and DAGs."""
+
+    home: Path
+    warehouse: Path
+    reports: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            AIRFLOW_HOME=str(self.home),
+            AIRFLOW_CONFIG=str(REPO_ROOT / "airflow.cfg"),
+            AIRFLOW__CORE__DAGS_FOLDER=str(REPO_ROOT / "dags"),
+            AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO_ROOT / "plugins"),
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{self.home / 'airflow.db'}",
+            MERCATOR_WAREHOUSE=str(self.warehouse),
+            MERCATOR_REPORTS=str(self.reports),
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        )
+        return env
+
+    def airflow(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([AIRFLOW, *args], env=self.env, capture_output=True, text=True, check=False)
+
+    def init(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        for args in (("db", "migrate"), ("pools", "set", "duckdb_writer", "1", "DuckDB single writer")):
+            proc = self.airflow(*args)
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    def run_dag(self, landing: Path, as_of: str = "", logical_date: str | None = None) -> subprocess.CompletedProcess:
+        conf = json.dumps({"landing_dir": str(landing), "as_of": as_of})
+        args = ["dags", "test", "marketing_daily", *([logical_date] if logical_date else []), "-c", conf]
+        return self.airflow(*args)
+
+
+def run_id_of(output: str) -> str:
+    """The run id that `airflow dags test` printed."""
+    return output.split("run_id=", 1)[1].split(",", 1)[0]
+
+
+def task_states(sandbox: AirflowSandbox, output: str) -> dict[str, str]:
+    """Final state per task id of the run that `output` reports, from Airflow's metadata DB."""
+    proc = sandbox.airflow("tasks", "states-for-dag-run", "marketing_daily", run_id_of(output), "-o", "json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {row["task_id"]: row["state"] for row in rows}

@@ -1,0 +1,62 @@
+import json
+
+import numpy as np
+import pytest
+from mercator.clv.model_card import write_model_card
+from mercator.clv.run import ClvConfig, run_clv
+from mercator.clv.score import ScoreConfig
+from mercator.clv.simulate import simulate_cohort
+
+
+@pytest.fixture(scope="module")
+def run():
+    cohort = simulate_cohort(10_000, seed=21)
+    config = ClvConfig(score=ScoreConfig(n_draws=20))
+    return run_clv(cohort.full, "2024-06-30", cohort.calibration, cohort.holdout, cohort.holdout_days, config)
+
+
+def test_holdout_validation_tracks_actual_purchases(run):
+    v = run.validation
+    assert v.predicted_purchases == pytest.approx(v.actual_purchases, rel=0.1)
+    assert v.mean_absolute_error < np.mean(np.abs(v.by_frequency["actual"])) * 2
+    assert (v.by_frequency["predicted"].diff().dropna() > 0).all()
+
+
+def test_churn_regression_beats_chance_on_held_out_customers(run):
+    auc = run.validation.churn.holdout_auc
+    assert auc["logistic_regression"] > 0.7
+    assert auc["bgnbd_p_no_purchase_30d"] > 0.7
+    probability = run.scores["churn_probability_30d"]
+    assert probability.between(0, 1).all()
+
+
+def test_params_table_shape(run):
+    table = run.params
+    assert list(table.columns) == [
+        "model",
+        "parameter",
+        "value",
+        "time_unit",
+        "as_of",
+        "n_customers",
+        "log_likelihood",
+    ]
+    assert set(table["model"]) == {"bg_nbd", "gamma_gamma"}
+    assert (table["as_of"] == "2024-06-30").all()
+
+
+def test_model_card_written(run, tmp_path):
+    folder = write_model_card(run, tmp_path)
+    assert folder == tmp_path / "clv" / "2024-06-30"
+    for name in (
+        "model_card.md",
+        "params.json",
+        "repeat_frequency.png",
+        "holdout_calibration.png",
+        "p_alive.png",
+    ):
+        assert (folder / name).stat().st_size > 0
+    facts = json.loads((folder / "params.json").read_text())
+    assert facts["bg_nbd_method"] == "mle"
+    assert facts["validation"]["churn_holdout_auc"]["logistic_regression"] > 0.7
+    assert "| bg_nbd | alpha |" in (folder / "model_card.md").read_text()
