@@ -11,7 +11,6 @@ allows (records of one person linked through identifiers no other person uses).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import resource
 import subprocess
@@ -20,36 +19,9 @@ import time
 from pathlib import Path
 
 import duckdb
-import numpy as np
-from mercator.evaluation import pairwise_score
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+from mercator.evaluation import identity_quality
 
 STAGES = ("extract", "check_raw", "transform", "check_marts", "activate", "report")
-ORDER_ENTITIES = {("shop", "orders"), ("pos", "transactions")}
-
-# Identifiers each person-bearing record carries, read from the staging views.
-RECORD_IDENTIFIERS = """
-select 'shop' as source, 'orders' as entity, order_id as record_id, 'customer_id' as kind, customer_id as value
-  from staging.stg_shop__orders
-union all select 'shop', 'orders', order_id, 'email', email from staging.stg_shop__orders
-union all select 'shop', 'orders', order_id, 'phone', phone from staging.stg_shop__orders
-union all select 'shop', 'orders', order_id, 'anonymous_id', anonymous_id from staging.stg_shop__orders
-union all select 'pos', 'transactions', transaction_id, 'loyalty_id', loyalty_id from staging.stg_pos__transactions
-union all select 'pos', 'transactions', transaction_id, 'phone', phone from staging.stg_pos__transactions
-union all select 'pos', 'transactions', transaction_id, 'email', email from staging.stg_pos__transactions
-union all select 'crm', 'contacts', contact_id, 'contact_id', contact_id from staging.stg_crm__contacts
-union all select 'crm', 'contacts', contact_id, 'email', email from staging.stg_crm__contacts
-union all select 'crm', 'contacts', contact_id, 'phone', phone from staging.stg_crm__contacts
-union all select 'crm', 'contacts', contact_id, 'loyalty_id', loyalty_id from staging.stg_crm__contacts
-union all select 'crm', 'contacts', contact_id, 'customer_id', customer_id from staging.stg_crm__contacts
-union all select 'web', 'visitors', anonymous_id, 'anonymous_id', anonymous_id from staging.stg_web__events
-union all select 'web', 'visitors', anonymous_id, 'customer_id', user_id from staging.stg_web__events
-union all select 'web', 'visitors', anonymous_id, 'email', email from staging.stg_web__events
-union all select 'app', 'devices', device_id, 'device_id', device_id from staging.stg_app__events
-union all select 'app', 'devices', device_id, 'customer_id', user_id from staging.stg_app__events
-"""
-
 
 def run_stage(stage: str) -> None:
     """Child mode: run one pipeline step and print its cost as JSON."""
@@ -83,50 +55,12 @@ def _timed(cmd: list[str], env: dict[str, str]) -> dict:
     return result
 
 
-def best_groups(con: duckdb.DuckDBPyConnection, truth: dict[tuple[str, str, str], str]) -> dict:
-    """Label every record with its component under identifiers that only one person uses."""
-    rows = con.execute(f"select * from ({RECORD_IDENTIFIERS}) where value is not null").fetchall()
-    records = {key: i for i, key in enumerate(truth)}
-    persons_of: dict[tuple[str, str], set[str]] = {}
-    for source, entity, record_id, kind, value in rows:
-        person = truth.get((source, entity, record_id))
-        if person is not None:
-            persons_of.setdefault((kind, value), set()).add(person)
-    clean = {ident: len(records) + i for i, ident in enumerate(k for k, v in persons_of.items() if len(v) == 1)}
-    edges = [
-        (records[(s, e, r)], clean[(k, v)])
-        for s, e, r, k, v in rows
-        if (s, e, r) in records and (k, v) in clean
-    ]
-    n = len(records) + len(clean)
-    src, dst = np.array(edges, dtype=np.int64).reshape(-1, 2).T
-    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    return {key: f"g{labels[i]}" for key, i in records.items()}
-
-
-def identity_quality(landing: Path, warehouse: Path) -> dict:
-    with open(landing / "truth" / "records.csv", newline="") as f:
-        truth = {(r["source"], r["entity"], r["record_id"]): r["person_id"] for r in csv.DictReader(f)}
+def _identity(landing: Path, warehouse: Path) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
-    predicted = dict(
-        ((s, e, r), k)
-        for s, e, r, k in con.execute(
-            "select source, entity, record_id, customer_key from intermediate.int_record_customers"
-        ).fetchall()
-    )
-    best = best_groups(con, truth)
-    con.close()
-    orders = [key for key in truth if key[:2] in ORDER_ENTITIES]
-    vs_truth = pairwise_score([(key, predicted.get(key), truth[key]) for key in orders])
-    vs_best = pairwise_score([(key, predicted.get(key), best[key]) for key in orders])
-    ceiling = pairwise_score([(key, best[key], truth[key]) for key in orders])
-    return {
-        "orders": len(orders),
-        "vs_truth": {"precision": round(vs_truth.precision, 5), "recall": round(vs_truth.recall, 5)},
-        "vs_best_possible": {"precision": round(vs_best.precision, 5), "recall": round(vs_best.recall, 5)},
-        "best_possible_vs_truth": {"precision": round(ceiling.precision, 5), "recall": round(ceiling.recall, 5)},
-    }
+    try:
+        return identity_quality(con, landing)
+    finally:
+        con.close()
 
 
 def bench_size(customers: int, seed: int, workdir: Path) -> dict:
@@ -141,7 +75,7 @@ def bench_size(customers: int, seed: int, workdir: Path) -> dict:
     for stage in STAGES:
         stages[stage] = _timed([sys.executable, __file__, "--stage", stage], env)
         print(f"  {customers:>8} {stage:12} {stages[stage]}", flush=True)
-    return {"customers": customers, "stages": stages, "identity": identity_quality(landing, warehouse)}
+    return {"customers": customers, "stages": stages, "identity": _identity(landing, warehouse)}
 
 
 def run_demo(customers: str, seed: str, out: str) -> None:

@@ -52,14 +52,16 @@ class AirflowSandbox:
         return self.airflow(*args)
 
 
-def run_id_of(output: str) -> str:
-    """The run id that `airflow dags test` printed."""
-    return output.split("run_id=", 1)[1].split(",", 1)[0]
-
-
-def task_states(sandbox: AirflowSandbox, output: str) -> dict[str, str]:
-    """Final state per task id of the run that `output` reports, from Airflow's metadata DB."""
-    proc = sandbox.airflow("tasks", "states-for-dag-run", "marketing_daily", run_id_of(output), "-o", "json")
+def task_states(sandbox: AirflowSandbox) -> dict[str, str]:
+    """Final state per task id of the latest `marketing_daily` run, from Airflow's metadata DB."""
+    runs = sandbox.airflow("dags", "list-runs", "marketing_daily", "-o", "json")
+    assert runs.returncode == 0, runs.stderr[-2000:]
+    run_id = max(_json_rows(runs.stdout), key=lambda row: row["start_date"] or "")["run_id"]
+    proc = sandbox.airflow("tasks", "states-for-dag-run", "marketing_daily", run_id, "-o", "json")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {row["task_id"]: row["state"] for row in rows}
+    return {row["task_id"]: row["state"] for row in _json_rows(proc.stdout)}
+
+
+def _json_rows(stdout: str) -> list[dict]:
+    """The JSON list a CLI command printed, skipping any log lines around it."""
+    return json.loads(next(line for line in reversed(stdout.splitlines()) if line.startswith("[")))
