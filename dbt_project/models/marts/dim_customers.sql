@@ -1,6 +1,7 @@
 {#-
     One row per resolved person: a customer whose identifiers include an email, phone, customer_id,
-    contact_id or loyalty_id, or who ordered. Browsing-only visitors and devices (anonymous_id or
+    contact_id or loyalty_id, or who placed any order (cancelled ones included, so every
+    fct_orders.customer_key has a row here). Browsing-only visitors and devices (anonymous_id or
     device_id alone) have a customer key in customer_identities but no row here.
 -#}
 with
@@ -29,12 +30,21 @@ order_stats as (
 
 ),
 
+orders as (
+
+    select * from {{ ref('int_orders_netted') }}
+
+),
+
 identified as (
 
     select distinct customer_key from customer_identifiers
     where
         customer_key is not null
         and identifier_type in ('email', 'phone', 'customer_id', 'contact_id', 'loyalty_id')
+    union
+    select customer_key from orders
+    where customer_key is not null
 
 ),
 
@@ -64,7 +74,6 @@ final as (
     left join order_stats on golden_records.customer_key = order_stats.customer_key
     where
         golden_records.customer_key in (select identified.customer_key from identified)
-        or order_stats.customer_key is not null
 
 )
 
