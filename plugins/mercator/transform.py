@@ -23,6 +23,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     env["MERCATOR_WAREHOUSE"] = str(settings.warehouse)
     env["MERCATOR_AS_OF"] = settings.as_of or ""
     env["MERCATOR_DEFAULT_COUNTRY"] = settings.default_country
+    env["MERCATOR_DEFAULT_CURRENCY"] = settings.default_currency
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     return env
 

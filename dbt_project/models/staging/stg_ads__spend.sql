@@ -28,7 +28,7 @@ final as (
         impressions,
         clicks,
         spend,
-        coalesce(upper(currency), '{{ var("default_currency", "USD") }}') as currency,
+        coalesce(upper(currency), '{{ var("default_currency") }}') as currency,
         _loaded_at as loaded_at
     from ranked
     where delivery_rank = 1

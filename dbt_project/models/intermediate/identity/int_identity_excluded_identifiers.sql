@@ -7,8 +7,8 @@
       than var identity_max_records_per_unlinked_identifier records (a store's own phone typed by
       cashiers, noemail@...): nothing tells its records apart, so they would all be one person.
 -#}
-{%- set max_persons = var('identity_max_persons_per_identifier', 3) -%}
-{%- set max_unlinked_records = var('identity_max_records_per_unlinked_identifier', 10) -%}
+{%- set max_persons = var('identity_max_persons_per_identifier') -%}
+{%- set max_unlinked_records = var('identity_max_records_per_unlinked_identifier') -%}
 with
 
 usage as (
