@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 from mercator.evaluation import identity_quality
 
-STAGES = ("extract", "check_raw", "transform", "check_marts", "activate", "report")
+STAGES = ("extract", "check_raw", "transform", "transform_scored", "check_marts", "activate", "report")
 
 def run_stage(stage: str) -> None:
     """Child mode: run one pipeline step and print its cost as JSON."""

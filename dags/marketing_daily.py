@@ -6,7 +6,8 @@ Mercator's whole flow for one day, in six task groups:
 1. **extract**: every landing entity present -> DuckDB schema `raw` (incremental by delivery;
    bad rows -> `raw.quarantine`).
 2. **quality_raw**: Great Expectations raw suites; a critical failure stops the run.
-3. **transform**: `dbt build` (staging -> identity -> marts, tests, segment snapshot).
+3. **transform**: `dbt build` (staging -> identity -> marts, tests, segment snapshot), then the
+   Python models (their outputs land in schema `ml`), then `dbt build` of what reads them.
 4. **quality_marts**: Great Expectations mart suites; a critical failure blocks activation.
 5. **activate**: audiences -> destinations (local outbox by default), nothing sent twice.
 6. **report**: the marketers' dashboard `reports/dashboard.html`.
@@ -95,7 +96,14 @@ def marketing_daily():
 
             pipeline.transform(_settings())
 
-        dbt_build()
+        @task(retries=0)
+        def dbt_build_scored() -> None:
+            from mercator import pipeline
+
+            pipeline.transform_scored(_settings())
+
+        core, scored = dbt_build(), dbt_build_scored()
+        core >> scored
 
     @task_group
     def quality_marts():

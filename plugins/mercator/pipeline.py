@@ -59,11 +59,23 @@ def check_raw(settings: Settings) -> dict:
     return _check(settings, RAW_SUITES)
 
 
+# Python models (CLV, attribution) read dbt models and write tables of schema `ml`, which dbt
+# declares as the source `ml`: dbt builds in two passes around them.
+SCORED = "source:ml+"
+
+
 def transform(settings: Settings) -> None:
-    """dbt build: seeds, staging, identity, marts, tests and the segment snapshot."""
+    """dbt build of everything that does not read the Python models' outputs (source `ml`)."""
     from mercator.transform import run_dbt
 
-    run_dbt(settings, "build")
+    run_dbt(settings, "build", "--exclude", SCORED)
+
+
+def transform_scored(settings: Settings) -> None:
+    """dbt build of the models downstream of the Python models' outputs (no-op when there are none)."""
+    from mercator.transform import run_dbt
+
+    run_dbt(settings, "build", "--select", SCORED)
 
 
 def check_marts(settings: Settings) -> dict:

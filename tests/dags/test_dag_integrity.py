@@ -32,7 +32,7 @@ def test_marketing_daily_conventions(dagbag):
     assert set(dag.params.keys()) >= {"landing_dir", "as_of"}
     for t in dag.tasks:
         assert t.pool == "duckdb_writer", t.task_id
-        if t.task_id != "transform.dbt_build":
+        if not t.task_id.startswith("transform.dbt_build"):  # a failed dbt test fails again
             assert t.retries >= 1, t.task_id
 
 
