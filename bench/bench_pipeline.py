@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,18 +41,24 @@ def run_stage(stage: str) -> None:
         pipeline.activate(settings, "bench")
     else:
         getattr(pipeline, stage)(settings)
-    seconds = time.perf_counter() - start
-    peak_kb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    print(json.dumps({"seconds": round(seconds, 2), "peak_mb": round(peak_kb / 1024)}))
+    print(json.dumps({"seconds": round(time.perf_counter() - start, 2)}))
 
 
 def _timed(cmd: list[str], env: dict[str, str]) -> dict:
+    """Run `cmd`; its wall time and the peak RSS of it and its children (dbt included), from wait4."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read()
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1]) if "{" in proc.stdout else {}
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{output[-4000:]}")
+    lines = [line for line in output.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
     result.setdefault("seconds", round(time.perf_counter() - start, 2))
+    result["peak_mb"] = round(usage.ru_maxrss / 1024)
     return result
 
 
@@ -64,34 +71,23 @@ def _identity(landing: Path, warehouse: Path) -> dict:
 
 
 def bench_size(customers: int, seed: int, workdir: Path) -> dict:
-    import os
-
     root = workdir / f"c{customers}"
     landing, warehouse = root / "landing", root / "mercator.duckdb"
     subprocess.run(["rm", "-rf", str(root)], check=True)
     env = dict(os.environ, MERCATOR_LANDING=str(landing), MERCATOR_WAREHOUSE=str(warehouse),
                MERCATOR_REPORTS=str(root / "reports"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    stages = {"demo": _timed([sys.executable, __file__, "--demo", str(customers), str(seed), str(landing)], env)}
+    demo = [sys.executable, "-m", "mercator.demo", "--customers", str(customers), "--seed", str(seed),
+            "--out", str(landing)]
+    stages = {"demo": _timed(demo, env)}
     for stage in STAGES:
         stages[stage] = _timed([sys.executable, __file__, "--stage", stage], env)
         print(f"  {customers:>8} {stage:12} {stages[stage]}", flush=True)
     return {"customers": customers, "stages": stages, "identity": _identity(landing, warehouse)}
 
 
-def run_demo(customers: str, seed: str, out: str) -> None:
-    """Child mode: generate demo data and print its cost."""
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "mercator.demo", "--customers", customers, "--seed", seed,
-                    "--out", out], check=True)
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"seconds": round(time.perf_counter() - start, 2), "peak_mb": round(peak_kb / 1024)}))
-
-
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--stage":
         return run_stage(sys.argv[2])
-    if len(sys.argv) > 4 and sys.argv[1] == "--demo":
-        return run_demo(*sys.argv[2:5])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, nargs="+", default=[10000])
     parser.add_argument("--seed", type=int, default=42)
