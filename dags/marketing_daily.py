@@ -102,8 +102,22 @@ def marketing_daily():
 
             pipeline.transform_scored(_settings())
 
+        @task
+        def attribute() -> dict:
+            from mercator import pipeline
+
+            return pipeline.attribute(_settings())
+
+        @task
+        def fit_clv() -> dict:
+            from mercator import pipeline
+
+            return pipeline.fit_clv(_settings())
+
         core, scored = dbt_build(), dbt_build_scored()
         core >> scored
+        core >> fit_clv() >> scored
+        core >> attribute() >> scored
 
     @task_group
     def quality_marts():

@@ -53,3 +53,15 @@ def type_bigint():
 
 def type_float():
     return "double"
+
+
+def date_trunc(datepart, date):
+    return f"date_trunc('{datepart}', {date})"
+
+
+def split_part(string_text, delimiter_text, part_number):
+    return f"split_part({string_text}, {delimiter_text}, {part_number})"
+
+
+def bool_or(expression):
+    return f"bool_or({expression})"

@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mercator.config import Settings
+from mercator.quality.suites import suites_in
 
-RAW_SUITES = ("raw_shop_orders", "raw_crm_contacts")
-MART_SUITES = ("marts_dim_customers",)
+RAW_SUITES = suites_in("raw")  # every suite registered in mercator.quality.suites for a raw.* table
+MART_SUITES = suites_in("marts")
 AUDIENCES = ("audience_at_risk_email",)
 
 
@@ -47,11 +48,15 @@ def extract_entity(settings: Settings, entity_path: str, load_id: str) -> dict:
 
 
 def _check(settings: Settings, suites: tuple[str, ...]) -> dict:
+    """Run the suites, raise on a critical failure; else the status per suite and every warning."""
     from mercator.quality import gate, run_suites
 
-    results = run_suites(settings.warehouse, suites, settings.reports_dir)
+    results = run_suites(settings.warehouse, suites, settings.reports_dir, as_of=settings.as_of)
     gate(results)
-    return {r.suite: r.status for r in results}
+    return {
+        "status": {r.suite: r.status for r in results},
+        "warnings": {r.suite: r.warnings for r in results if r.warnings},
+    }
 
 
 def check_raw(settings: Settings) -> dict:
@@ -76,6 +81,23 @@ def transform_scored(settings: Settings) -> None:
     from mercator.transform import run_dbt
 
     run_dbt(settings, "build", "--select", SCORED)
+
+
+def attribute(settings: Settings) -> dict:
+    """Data-driven attribution (Markov, Shapley) of marts.attribution_paths -> ml.attribution_channel_credits."""
+    from mercator.attribution.warehouse import attribute_warehouse
+
+    with warehouse(settings) as con:
+        return attribute_warehouse(con)
+
+
+def fit_clv(settings: Settings) -> dict:
+    """CLV, P(alive) and churn risk from int_clv_summaries -> ml.customer_clv_scores, ml.clv_model_params,
+    and a model card in <models_dir>/clv/<as_of>/. Thin data falls back to heuristics with warnings."""
+    from mercator.clv.warehouse import fit_and_store
+
+    with warehouse(settings) as con:
+        return fit_and_store(con, settings.models_dir)
 
 
 def check_marts(settings: Settings) -> dict:

@@ -77,3 +77,30 @@ def allocate_to_paths(
 def _share_within_path(path: np.ndarray, weight: np.ndarray) -> np.ndarray:
     path_total = np.bincount(path, weights=weight)[path]
     return np.divide(weight, path_total, out=np.zeros_like(weight), where=path_total > 0)
+
+
+def fit_allocation_weights(
+    paths: PathTable, channel_totals: np.ndarray, amounts: np.ndarray, iterations: int = 500, tol: float = 1e-9
+) -> np.ndarray:
+    """Channel weights whose per-path split (`allocate_to_paths`) adds up to `channel_totals`.
+
+    Raking: start from the totals and rescale each channel's weight by target / allocated until
+    every channel's allocated sum is within `tol` (relative) of its target. `amounts` is each
+    path's conversions (or value). A channel with no target gets weight zero. Targets that no split
+    can reach (more than the paths holding the channel) leave the closest weights found.
+    """
+    targets = np.asarray(channel_totals, dtype=float)
+    n_channels = len(paths.channels)
+    pair = np.unique(paths.path_of_touch * n_channels + paths.touches)
+    path, channel = np.divmod(pair, n_channels)
+    weights = targets.copy()
+    for _ in range(iterations):
+        allocated = np.bincount(
+            channel, weights=amounts[path] * _share_within_path(path, weights[channel]), minlength=n_channels
+        )
+        reached = np.divide(targets, allocated, out=np.zeros(n_channels), where=allocated > 0)
+        if np.all(np.abs(allocated - targets) <= tol * max(targets.sum(), 1.0)):
+            break
+        weights = weights * reached
+        weights = weights / max(weights.max(), 1e-300)
+    return weights

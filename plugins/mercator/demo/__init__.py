@@ -19,8 +19,9 @@ Processes (all parameters in `params.DemoParams`, written to truth/params.json):
   before discount; order items sum to it exactly) ~ Gamma(p, rate nu).
 - Journeys and attribution: a journey is 1 + Poisson(`journey_extra_touch_mean`) sessions whose
   channels are drawn by `exposure` among the channels available to the person then (Email and
-  SMS need granted consent and an unexpired subscription, Push an app and an account). It
-  converts with probability 1 - (1 - baseline) * prod(1 - effect[channel]). Before each
+  SMS need granted consent and an unexpired subscription, Push an app and an account), closed
+  with probability `direct_return_share` by a Direct return visit (Direct has a small effect, so
+  last touch over-credits it). It converts with probability 1 - (1 - baseline) * prod(1 - effect[channel]). Before each
   purchase, journeys are drawn until one converts (rejection sampling): the failed ones are the
   non-converting journeys of the weeks before, the converting one ends with the purchase (the
   checkout session for shop orders; a browse shortly before a store visit). Journeys towards

@@ -76,7 +76,7 @@ CHANNELS: tuple[Channel, ...] = (
     Channel("Email", 0.30, 0.12),
     Channel("SMS", 0.20, 0.05),
     Channel("Push", 0.18, 0.05),
-    Channel("Direct", 0.35, 0.11),
+    Channel("Direct", 0.05, 0.11),
     Channel("Referral", 0.20, 0.05),
 )
 
@@ -124,6 +124,9 @@ class DemoParams:
     noemail_share: float = 0.05
     # Attribution: journeys of 1 + Poisson(extra) touchpoints; conversion as in Channel.
     journey_extra_touch_mean: float = 1.0
+    # Share of journeys that close with a Direct return visit (little effect of its own: the
+    # journey's earlier channels did the work), which last-touch attribution over-credits.
+    direct_return_share: float = 0.3
     conversion_baseline: float = 0.03
     channels: tuple[Channel, ...] = CHANNELS
     # Messaging.
@@ -173,6 +176,7 @@ class DemoParams:
             "model": "journey converts with 1 - (1 - baseline) * prod(1 - effect[channel])",
             "baseline": self.conversion_baseline,
             "journey_touchpoints": f"1 + Poisson({self.journey_extra_touch_mean})",
+            "direct_return_share": self.direct_return_share,
             "effects": {c.name: c.effect for c in self.channels},
             "exposure": {c.name: c.exposure for c in self.channels},
         }

@@ -64,9 +64,13 @@ def split_cents(rng: random.Random, total: int) -> list[tuple[int, int]]:
 def sample_journey(
     rng: random.Random, params: DemoParams, available: list[str], weights: list[float]
 ) -> list[str]:
-    """Channels of one journey: 1 + Poisson(extra) touchpoints drawn by exposure among available channels."""
+    """Channels of one journey: 1 + Poisson(extra) touchpoints drawn by exposure among available channels,
+    then, with probability `direct_return_share`, a closing Direct return visit (typed-in address)."""
     length = 1 + poisson(rng, params.journey_extra_touch_mean)
-    return rng.choices(available, weights, k=length)
+    path = rng.choices(available, weights, k=length)
+    if rng.random() < params.direct_return_share:
+        path.append("Direct")
+    return path
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -1,0 +1,26 @@
+{#-
+    Conversions to attribute: countable orders of known customers, valued at their net amount.
+    is_new_customer marks the customer's first countable order (for CAC).
+-#}
+with
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+final as (
+
+    select
+        order_key,
+        customer_key,
+        ordered_at,
+        net_amount as conversion_value,
+        row_number() over (partition by customer_key order by ordered_at, order_key) = 1 as is_new_customer
+    from orders
+    where is_countable and customer_key is not null
+
+)
+
+select * from final

@@ -1,0 +1,48 @@
+{#-
+    Paths: one row per conversion with touchpoints (path_id = order_key) and per non-converting
+    path. path lists the touchpoints' channels in time order joined by ' > '.
+-#}
+with
+
+path_touches as (
+
+    select * from {{ ref('int_attribution_path_touches') }}
+
+),
+
+conversions as (
+
+    select * from {{ ref('int_attribution_conversions') }}
+
+),
+
+paths as (
+
+    select
+        path_id,
+        journey_key,
+        max(customer_key) as customer_key,
+        max(order_key) as order_key,
+        {{ dbt.bool_or('is_conversion') }} as is_conversion,
+        {{ dbt.listagg('channel', "' > '", 'order by touched_at, touchpoint_id') }} as path,
+        count(*) as touch_count,
+        min(touched_at) as first_touched_at,
+        max(converted_at) as converted_at
+    from path_touches
+    group by path_id, journey_key
+
+),
+
+final as (
+
+    select
+        paths.*,
+        conversions.conversion_value,
+        conversions.is_new_customer
+    from paths
+    left join conversions
+        on paths.order_key = conversions.order_key
+
+)
+
+select * from final

@@ -1,0 +1,79 @@
+{#-
+    Every touchpoint placed on one path. A touchpoint belongs to its customer's next conversion when
+    that comes within var attribution_lookback_days; otherwise to the customer's non-converting path
+    before that next conversion (or after the last one). path_id is the order_key of a conversion,
+    or 'open:<journey_key>:<next order_key or none>'.
+-#}
+with
+
+touchpoints as (
+
+    select * from {{ ref('int_customer_touchpoints') }}
+
+),
+
+conversions as (
+
+    select * from {{ ref('int_attribution_conversions') }}
+
+),
+
+later_conversions as (
+
+    select
+        touchpoints.touchpoint_id,
+        conversions.order_key,
+        conversions.ordered_at,
+        row_number() over (
+            partition by touchpoints.touchpoint_id order by conversions.ordered_at, conversions.order_key
+        ) as conversion_rank
+    from touchpoints
+    inner join conversions
+        on
+            touchpoints.customer_key = conversions.customer_key
+            and touchpoints.touched_at <= conversions.ordered_at
+
+),
+
+placed as (
+
+    select
+        touchpoints.*,
+        next_conversion.ordered_at as converted_at,
+        coalesce(
+            next_conversion.ordered_at
+            <= {{ dbt.dateadd('day', var('attribution_lookback_days'), 'touchpoints.touched_at') }},
+            false
+        ) as is_conversion,
+        next_conversion.order_key as next_order_key
+    from touchpoints
+    left join later_conversions as next_conversion
+        on
+            touchpoints.touchpoint_id = next_conversion.touchpoint_id
+            and next_conversion.conversion_rank = 1
+
+),
+
+final as (
+
+    select
+        touchpoint_id,
+        case
+            when is_conversion then next_order_key
+            else {{ dbt.concat(["'open:'", "journey_key", "':'", "coalesce(next_order_key, 'none')"]) }}
+        end as path_id,
+        journey_key,
+        customer_key,
+        is_conversion,
+        case when is_conversion then next_order_key end as order_key,
+        touched_at,
+        case when is_conversion then converted_at end as converted_at,
+        channel,
+        campaign,
+        source,
+        medium
+    from placed
+
+)
+
+select * from final

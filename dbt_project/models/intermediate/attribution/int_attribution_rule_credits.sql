@@ -1,0 +1,97 @@
+{#-
+    Rule-based credits: one row per (order, touchpoint, model) for first_touch, last_touch,
+    last_non_direct (the last touchpoint not from Direct; the last one when all are), linear,
+    position_based (40 % first, 40 % last, 20 % shared by the middle; 50/50 with two touchpoints)
+    and time_decay (weight halving every var attribution_time_decay_half_life_days before the
+    conversion). Each order's credits sum to 1 per model; revenue = credit * conversion_value.
+-#}
+with
+
+path_touches as (
+
+    select * from {{ ref('int_attribution_path_touches') }}
+    where is_conversion
+
+),
+
+conversions as (
+
+    select * from {{ ref('int_attribution_conversions') }}
+
+),
+
+positioned as (
+
+    select
+        order_key,
+        touchpoint_id,
+        channel,
+        campaign,
+        row_number() over (partition by order_key order by touched_at, touchpoint_id) as touch_position,
+        count(*) over (partition by order_key) as touch_count,
+        row_number() over (
+            partition by order_key
+            order by case when channel = 'Direct' then 1 else 0 end, touched_at desc, touchpoint_id desc
+        ) as non_direct_rank,
+        exp(
+            -0.6931471805599453
+            * {{ dbt.datediff('touched_at', 'converted_at', 'second') }} / 86400.0
+            / {{ var('attribution_time_decay_half_life_days') }}
+        ) as decay_weight
+    from path_touches
+
+),
+
+weighted as (
+
+    select
+        *,
+        case when touch_position = 1 then 1.0 else 0.0 end as first_touch,
+        case when touch_position = touch_count then 1.0 else 0.0 end as last_touch,
+        case when non_direct_rank = 1 then 1.0 else 0.0 end as last_non_direct,
+        1.0 / touch_count as linear,
+        case
+            when touch_count = 1 then 1.0
+            when touch_count = 2 then 0.5
+            when touch_position = 1 or touch_position = touch_count then 0.4
+            else 0.2 / (touch_count - 2)
+        end as position_based,
+        decay_weight / sum(decay_weight) over (partition by order_key) as time_decay
+    from positioned
+
+),
+
+unpivoted as (
+
+    {% set models = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay'] %}
+    {% for model in models %}
+        select
+            order_key,
+            touchpoint_id,
+            channel,
+            campaign,
+            '{{ model }}' as model,
+            {{ model }} as credit
+        from weighted
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+final as (
+
+    select
+        unpivoted.order_key,
+        unpivoted.touchpoint_id,
+        unpivoted.model,
+        unpivoted.channel,
+        unpivoted.campaign,
+        unpivoted.credit,
+        unpivoted.credit * conversions.conversion_value as revenue
+    from unpivoted
+    inner join conversions
+        on unpivoted.order_key = conversions.order_key
+
+)
+
+select * from final
