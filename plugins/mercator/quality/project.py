@@ -3,8 +3,10 @@
 The committed project holds one SQL data source whose connection string is the
 config variable `${MERCATOR_GX_WAREHOUSE_URL}` (set per run, so no path is
 committed), one query asset per suite table, the suites, a validation definition
-and a checkpoint per suite. Runtime output (validation results, Data Docs) goes
-to `uncommitted/`, which git ignores.
+and a checkpoint per suite (without actions: the runner builds Data Docs once per
+gate, as rebuilding the site after each suite costs more than validating). Runtime
+output (validation results, Data Docs) goes to `${MERCATOR_GX_OUTPUT_DIR}`, which
+the runner points at `<reports_dir>/quality`: nothing a run makes lands in the repo.
 
 Regenerate after editing `suites.py`: `python -m mercator.quality.project`.
 """
@@ -24,7 +26,11 @@ PROJECT_DIR = REPO_ROOT / "expectations"
 DATASOURCE = "warehouse"
 BATCH = "whole_table"
 WAREHOUSE_URL_VAR = "MERCATOR_GX_WAREHOUSE_URL"
+OUTPUT_DIR_VAR = "MERCATOR_GX_OUTPUT_DIR"
 DOCS_SITE = "local_site"
+RESULTS_SUBDIR, DOCS_SUBDIR = "validations", "data_docs"
+# Failed map expectations list a few example values, never every unexpected row (fast at 1M+ rows).
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 # Read-only: the gate never writes to the warehouse.
 ENGINE_KWARGS = {"connect_args": {"read_only": True}}
 
@@ -53,17 +59,24 @@ def _keep_duckdb_connection_open() -> None:
 
 
 @contextmanager
-def warehouse_url(warehouse: Path) -> Iterator[None]:
-    """Point the project's data source at a DuckDB file for the duration of a block."""
-    previous = os.environ.get(WAREHOUSE_URL_VAR)
-    os.environ[WAREHOUSE_URL_VAR] = f"duckdb:///{Path(warehouse).resolve()}"
+def _env(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if previous is None:
-            os.environ.pop(WAREHOUSE_URL_VAR, None)
+            os.environ.pop(name, None)
         else:
-            os.environ[WAREHOUSE_URL_VAR] = previous
+            os.environ[name] = previous
+
+
+@contextmanager
+def run_context(warehouse: Path, output_dir: Path) -> Iterator[None]:
+    """Point the project at a DuckDB file, and its results and Data Docs at `output_dir`, for a block."""
+    with _env(WAREHOUSE_URL_VAR, f"duckdb:///{Path(warehouse).resolve()}"):
+        with _env(OUTPUT_DIR_VAR, str(Path(output_dir).resolve())):
+            yield
 
 
 def open_context(project_dir: Path = PROJECT_DIR):
@@ -83,8 +96,9 @@ def _add_suite(context, datasource, spec: SuiteSpec) -> None:
     suite = context.suites.add(gx.ExpectationSuite(name=spec.name, meta={"table": spec.table}))
     for check in spec.checks:
         expectation_class = getattr(gx.expectations, check.expectation)
+        described = {"description": check.description} if check.description else {}
         suite.add_expectation(
-            expectation_class(**check.kwargs, severity=check.severity, meta={"severity": check.severity})
+            expectation_class(**check.kwargs, **described, severity=check.severity, meta={"severity": check.severity})
         )
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=spec.name, data=batch, suite=suite)
@@ -93,20 +107,34 @@ def _add_suite(context, datasource, spec: SuiteSpec) -> None:
         gx.Checkpoint(
             name=spec.name,
             validation_definitions=[definition],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])],
-            result_format="SUMMARY",
+            result_format=RESULT_FORMAT,
         )
     )
 
 
-def write_project(project_dir: Path, warehouse: Path) -> None:
+def _send_output_to_run_dir(project_dir: Path) -> None:
+    """Store validation results and build Data Docs under `${MERCATOR_GX_OUTPUT_DIR}`, no progress bars."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    path = project_dir / "great_expectations.yml"
+    config = yaml.load(path.read_text())
+    output = "${" + OUTPUT_DIR_VAR + "}/"
+    config["stores"]["validation_results_store"]["store_backend"]["base_directory"] = output + RESULTS_SUBDIR
+    config["data_docs_sites"][DOCS_SITE]["store_backend"]["base_directory"] = output + DOCS_SUBDIR
+    config["progress_bars"] = {"globally": False}
+    with path.open("w") as out:
+        yaml.dump(config, out)
+
+
+def write_project(project_dir: Path, warehouse: Path, output_dir: Path) -> None:
     """Create the GX project from scratch in `project_dir` (an empty DuckDB file is enough to connect)."""
     import duckdb
 
     if project_dir.exists():
         shutil.rmtree(project_dir)
     duckdb.connect(str(warehouse)).close()
-    with warehouse_url(warehouse):
+    with run_context(warehouse, output_dir):
         context = open_context(project_dir)
         datasource = context.data_sources.add_sql(
             name=DATASOURCE, connection_string="${" + WAREHOUSE_URL_VAR + "}", kwargs=ENGINE_KWARGS
@@ -115,11 +143,13 @@ def write_project(project_dir: Path, warehouse: Path) -> None:
             _add_suite(context, datasource, spec)
         context.variables.analytics_enabled = False
         context.variables.save()
+    shutil.rmtree(project_dir / "uncommitted", ignore_errors=True)
+    _send_output_to_run_dir(project_dir)
 
 
 if __name__ == "__main__":
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        write_project(PROJECT_DIR, Path(tmp) / "empty.duckdb")
+        write_project(PROJECT_DIR, Path(tmp) / "empty.duckdb", Path(tmp) / "output")
     print(f"wrote {PROJECT_DIR}")

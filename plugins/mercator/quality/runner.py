@@ -1,20 +1,32 @@
 """Run the quality suites against the DuckDB warehouse and gate the pipeline on their result.
 
 Validations run as SQL inside DuckDB (GX SQL data source through duckdb-engine);
-no table is loaded into pandas. One GX context per call of `run_suites`.
+no table is loaded into pandas. One GX context per call of `run_suites`. Each run
+replaces the previous result of its suites under `<reports_dir>/quality/`
+(`last_run.json`, `validations/`, Data Docs in `data_docs/`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from mercator.quality.project import DATASOURCE, DOCS_SITE, PROJECT_DIR, open_context, warehouse_url
-from mercator.quality.suites import CRITICAL, SuiteSpec, suite
+from mercator.quality.project import (
+    DATASOURCE,
+    DOCS_SITE,
+    DOCS_SUBDIR,
+    PROJECT_DIR,
+    RESULTS_SUBDIR,
+    open_context,
+    run_context,
+)
+from mercator.quality.suites import CRITICAL, FRESH_SINCE, LATEST_ALLOWED, SuiteSpec, suite
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +35,34 @@ PASSED, WARNED, FAILED, SKIPPED = "passed", "passed_with_warnings", "failed", "s
 
 class QualityGateFailed(Exception):
     """A critical expectation failed: the data must not flow further."""
+
+
+@dataclass(frozen=True)
+class QualityParams:
+    """Tolerances of the run-dependent checks (env MERCATOR_FUTURE_TOLERANCE_DAYS, MERCATOR_FRESHNESS_DAYS)."""
+
+    future_tolerance_days: int = 1  # a record may be dated at most this many days after today
+    freshness_days: int = 7  # the latest record must be at most this many days older than the as-of date
+
+    @classmethod
+    def from_env(cls) -> QualityParams:
+        return cls(
+            future_tolerance_days=int(os.environ.get("MERCATOR_FUTURE_TOLERANCE_DAYS", cls.future_tolerance_days)),
+            freshness_days=int(os.environ.get("MERCATOR_FRESHNESS_DAYS", cls.freshness_days)),
+        )
+
+
+def expectation_parameters(as_of: str | None, params: QualityParams, today: date | None = None) -> dict:
+    """The suites' run parameters: freshness counts back from as-of (default today), the future from today.
+
+    A backfill (as-of in the past) may hold records after its as-of date; none may be after today.
+    """
+    today = today or datetime.now(UTC).date()
+    reference = date.fromisoformat(as_of) if as_of else today
+    return {
+        FRESH_SINCE: reference - timedelta(days=params.freshness_days),
+        LATEST_ALLOWED: today + timedelta(days=params.future_tolerance_days),
+    }
 
 
 @dataclass
@@ -35,21 +75,41 @@ class SuiteResult:
     warnings: list[str] = field(default_factory=list)
     statistics: dict = field(default_factory=dict)
     reason: str = ""
+    docs: str = ""  # this run's Data Docs page, relative to the reports dir
 
 
 def _describe(result) -> str:
     """`expect_x(column): 3 of 100 unexpected` for one failed expectation result."""
     config = result.expectation_config
-    target = config.kwargs.get("column") or config.kwargs.get("column_A") or "table"
+    target = config.kwargs.get("column") or config.kwargs.get("column_A") or config.description or "table"
     details = result.result or {}
-    if result.exception_info and result.exception_info.get("raised_exception"):
-        message = str(result.exception_info.get("exception_message", "")).splitlines()[0][:200]
-        outcome = f"error: {message}"
+    error = _error_message(result.exception_info or {})
+    if error:
+        outcome = f"error: {error}"
     elif "unexpected_count" in details:
         outcome = f"{details['unexpected_count']} of {details.get('element_count')} rows unexpected"
+        examples = details.get("partial_unexpected_list") or []
+        if examples and config.type == "expect_column_values_to_be_in_set":  # codes, never personal data
+            outcome += f" (e.g. {', '.join(map(str, examples[:3]))})"
+    elif config.type == "unexpected_rows_expectation":
+        outcome = f"{details.get('observed_value')} rows unexpected"
     else:
         outcome = f"observed {details.get('observed_value')}"
+        if config.type == "expect_column_max_to_be_between":
+            outcome += f", allowed {_bounds(config.kwargs)}"
     return f"{config.type}({target}): {outcome}"
+
+
+def _error_message(info: dict) -> str:
+    """The first line of the exception GX caught, found at the top or per metric."""
+    if info.get("raised_exception"):
+        return str(info.get("exception_message", "")).splitlines()[0][:200]
+    return next((m for v in info.values() if isinstance(v, dict) and (m := _error_message(v))), "")
+
+
+def _bounds(kwargs: dict) -> str:
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    return f">= {low}" if high is None else f"<= {high}" if low is None else f"{low}..{high}"
 
 
 def _from_validation(spec: SuiteSpec, validation) -> SuiteResult:
@@ -111,22 +171,36 @@ def run_suites(
     suite_names: tuple[str, ...] | list[str],
     reports_dir: Path | None = None,
     project_dir: Path = PROJECT_DIR,
+    as_of: str | None = None,
+    params: QualityParams | None = None,
 ) -> list[SuiteResult]:
-    """Validate each suite's table; persist the outcome (and Data Docs) under `<reports_dir>/quality/`."""
+    """Validate each suite's table; persist the outcome and Data Docs under `<reports_dir>/quality/`."""
     specs = [suite(name) for name in suite_names]
     skipped = _skip_reasons(warehouse, specs)
     results: list[SuiteResult] = []
     to_run = [s for s in specs if not skipped[s.name]]
     if to_run:
-        with warehouse_url(warehouse):
-            context = open_context(project_dir)
-            try:
-                for spec in to_run:
-                    checkpoint_result = context.checkpoints.get(spec.name).run()
-                    (validation,) = checkpoint_result.run_results.values()
-                    results.append(_from_validation(spec, validation))
-            finally:
-                _release_warehouse(context)
+        parameters = expectation_parameters(as_of, params or QualityParams.from_env())
+        with tempfile.TemporaryDirectory() as scratch:
+            output = Path(reports_dir) / "quality" if reports_dir is not None else Path(scratch)
+            _forget_previous_results(output, [s.name for s in to_run])
+            with run_context(warehouse, output):
+                context = open_context(project_dir)
+                validated = []
+                try:
+                    for spec in to_run:
+                        checkpoint_result = context.checkpoints.get(spec.name).run(
+                            expectation_parameters=parameters
+                        )
+                        ((identifier, validation),) = checkpoint_result.run_results.items()
+                        validated.append(identifier)
+                        results.append(_from_validation(spec, validation))
+                finally:
+                    _release_warehouse(context)
+                if reports_dir is not None:
+                    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=validated)
+                    for result in results:
+                        result.docs = _docs_page(Path(reports_dir), output, result.suite)
     results += [
         SuiteResult(s.name, s.table, True, SKIPPED, reason=skipped[s.name]) for s in specs if skipped[s.name]
     ]
@@ -135,16 +209,31 @@ def run_suites(
         log.info("quality %s: %s %s", result.suite, result.status, result.reason or result.statistics)
     if reports_dir is not None:
         write_last_run(results, Path(reports_dir) / "quality")
-        if to_run:
-            _publish_data_docs(project_dir, Path(reports_dir) / "quality" / "data_docs")
     return results
 
 
+def _docs_page(reports_dir: Path, output: Path, suite_name: str) -> str:
+    pages = sorted((output / DOCS_SUBDIR / "validations" / suite_name).rglob("*.html"))
+    return pages[-1].relative_to(reports_dir).as_posix() if pages else ""
+
+
+def _forget_previous_results(output: Path, suite_names: list[str]) -> None:
+    """Drop the stored results and Data Docs pages of these suites: each run replaces the last one."""
+    for name in suite_names:
+        shutil.rmtree(output / RESULTS_SUBDIR / name, ignore_errors=True)
+        shutil.rmtree(output / DOCS_SUBDIR / "validations" / name, ignore_errors=True)
+
+
 def run_suite(
-    warehouse: Path, suite_name: str, reports_dir: Path | None = None, project_dir: Path = PROJECT_DIR
+    warehouse: Path,
+    suite_name: str,
+    reports_dir: Path | None = None,
+    project_dir: Path = PROJECT_DIR,
+    as_of: str | None = None,
+    params: QualityParams | None = None,
 ) -> SuiteResult:
     """Validate one suite (see `run_suites`)."""
-    return run_suites(warehouse, [suite_name], reports_dir, project_dir)[0]
+    return run_suites(warehouse, [suite_name], reports_dir, project_dir, as_of, params)[0]
 
 
 def _release_warehouse(context) -> None:
@@ -175,9 +264,3 @@ def write_last_run(results: list[SuiteResult], quality_dir: Path) -> Path:
     tmp.replace(path)
     return path
 
-
-def _publish_data_docs(project_dir: Path, target: Path) -> None:
-    """Copy the Data Docs site GX built under `uncommitted/` next to the dashboard."""
-    site = Path(project_dir) / "uncommitted" / "data_docs" / DOCS_SITE
-    if site.exists():
-        shutil.copytree(site, target, dirs_exist_ok=True)

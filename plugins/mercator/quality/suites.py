@@ -2,17 +2,27 @@
 
 Every expectation carries a severity: a failed `critical` one stops the run (the
 gate raises), a failed `warning` one is reported and the run goes on. Accepted
-values come from the landing contract, never from a copy of it.
+values, required columns and keys come from the landing contract, never from a copy
+of it. Checks whose bound depends on the run (freshness, dates in the future) refer
+to the suite parameters `FRESH_SINCE` and `LATEST_ALLOWED`, which the runner computes
+from the run's as-of date and the tolerances in `QualityParams`.
+
+Which layer checks what (GX here, dbt tests during the build): see README.md,
+"Which layer checks what".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mercator.contract import CONSENT, entity
+from mercator.contract import CONSENT, ENTITIES, LOAD_METADATA_COLUMNS, Entity
 
 CRITICAL = "critical"
 WARNING = "warning"
+
+# Suite parameters, filled in per run (see runner.expectation_parameters).
+FRESH_SINCE = "fresh_since"  # the latest record must be on or after this date
+LATEST_ALLOWED = "latest_allowed"  # no record may be dated after this date
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,7 @@ class Check:
     expectation: str
     kwargs: dict = field(default_factory=dict)
     severity: str = CRITICAL
+    description: str = ""  # shown in Data Docs and in the gate's report; say what a failure means
 
 
 @dataclass(frozen=True)
@@ -35,12 +46,25 @@ class SuiteSpec:
     def query(self) -> str:
         return f"select * from {self.table}"
 
+    @property
+    def schema(self) -> str:
+        return self.table.split(".")[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: one expectation each. Use them for new suites.
+# ---------------------------------------------------------------------------------------------
+
 
 def _not_null(column: str, severity: str = CRITICAL) -> Check:
     return Check("ExpectColumnValuesToNotBeNull", {"column": column}, severity)
 
 
-def _in_set(column: str, values: tuple[str, ...], severity: str) -> Check:
+def _unique(column: str, severity: str = CRITICAL) -> Check:
+    return Check("ExpectColumnValuesToBeUnique", {"column": column}, severity)
+
+
+def _in_set(column: str, values: tuple, severity: str) -> Check:
     return Check("ExpectColumnValuesToBeInSet", {"column": column, "value_set": list(values)}, severity)
 
 
@@ -61,58 +85,347 @@ def _not_before(later: str, earlier: str, severity: str) -> Check:
     )
 
 
-_HAS_ROWS = Check("ExpectTableRowCountToBeBetween", {"min_value": 1})
-_ORDERS = entity("shop/orders")
-_CONTACTS = entity("crm/contacts")
+def _has_rows(severity: str = CRITICAL) -> Check:
+    return Check("ExpectTableRowCountToBeBetween", {"min_value": 1}, severity)
+
+
+def _has_columns(columns: tuple[str, ...] | list[str], severity: str = CRITICAL) -> Check:
+    """The table has at least these columns (extra columns are allowed)."""
+    return Check(
+        "ExpectTableColumnsToMatchSet", {"column_set": list(columns), "exact_match": False}, severity
+    )
+
+
+def _not_in_future(column: str, severity: str) -> Check:
+    """No value later than the run's `LATEST_ALLOWED` date (now + tolerance)."""
+    return Check(
+        "ExpectColumnMaxToBeBetween", {"column": column, "max_value": {"$PARAMETER": LATEST_ALLOWED}}, severity
+    )
+
+
+def _fresh(column: str, severity: str = WARNING) -> Check:
+    """The latest value is no older than the run's `FRESH_SINCE` date (as-of - freshness days)."""
+    return Check(
+        "ExpectColumnMaxToBeBetween", {"column": column, "min_value": {"$PARAMETER": FRESH_SINCE}}, severity
+    )
+
+
+def _no_rows(query: str, description: str, severity: str) -> Check:
+    """Custom SQL run in the warehouse: any row it returns is a failure.
+
+    `{batch}` stands for the suite's table as an aliased subquery: to name it, wrap it,
+    `from (select * from {batch}) as orders`.
+    """
+    return Check("UnexpectedRowsExpectation", {"unexpected_rows_query": " ".join(query.split())}, severity,
+                 description)
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw suites: one per landing entity, derived from the contract.
+# ---------------------------------------------------------------------------------------------
+
+# The column that dates each record: checked against the future and for freshness.
+EVENT_TIME = {
+    "shop/orders": "ordered_at",
+    "pos/transactions": "occurred_at",
+    "web/events": "occurred_at",
+    "app/events": "occurred_at",
+    "email/events": "timestamp",
+    "sms/events": "timestamp",
+    "ads/spend": "date",
+}
+# Consent decides who may be contacted: an unknown value stops the run. Odd amounts, statuses and
+# dates are flagged by the models (not countable, future-dated) and reported as warnings.
+_CRITICAL_VALUES = {"email_consent", "sms_consent", "push_consent"}
+
+_RAW_EXTRAS: dict[str, tuple[Check, ...]] = {
+    "shop/orders": (
+        _not_before("total_amount", "refunded_amount", WARNING),
+        Check("ExpectColumnValueLengthsToEqual", {"column": "currency", "value": 3}, WARNING),
+    ),
+    "shop/order_items": (
+        _at_least("quantity", 1, WARNING),
+        _no_rows(
+            """select items.* from (select * from {batch}) as items
+               where not exists (select 1 from raw.shop__orders as orders
+                                 where orders.order_id = items.order_id)""",
+            "every order item belongs to a delivered order (raw.shop__orders)",
+            WARNING,
+        ),
+    ),
+    "pos/transactions": (
+        Check("ExpectColumnValueLengthsToEqual", {"column": "currency", "value": 3}, WARNING),
+    ),
+    "crm/contacts": (_not_before("updated_at", "created_at", WARNING),),
+}
+
+
+def raw_checks(e: Entity) -> tuple[Check, ...]:
+    """Schema, required (and key) columns, accepted values, amounts, dates and freshness of one entity.
+
+    Raw keeps every delivered version of a record (later versions restate it), so keys are not
+    unique here: staging deduplicates them and dbt tests the staged keys.
+    """
+    checks = [
+        _has_rows(),
+        _has_columns([c.name for c in e.columns] + list(LOAD_METADATA_COLUMNS)),
+        *(_not_null(c) for c in e.required),
+    ]
+    for column in e.columns:
+        if column.accepted:
+            severity = CRITICAL if column.name in _CRITICAL_VALUES else WARNING
+            checks.append(_in_set(column.name, column.accepted, severity))
+        if column.type == "money":
+            checks.append(_at_least(column.name, 0, WARNING))
+    if e.path in EVENT_TIME:
+        checks += [_not_in_future(EVENT_TIME[e.path], WARNING), _fresh(EVENT_TIME[e.path])]
+    checks += _RAW_EXTRAS.get(e.path, ())
+    return tuple(checks)
+
+
+def _raw_suite(e: Entity) -> SuiteSpec:
+    return SuiteSpec(f"raw_{e.source}_{e.name}", f"raw.{e.raw_table}", raw_checks(e), entity_path=e.path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mart suites: the invariants activation and the dashboard rely on (dbt tests keys at build).
+# ---------------------------------------------------------------------------------------------
+
 _CONSENT_COLUMNS = ("email_consent", "sms_consent", "push_consent")
+_SCORES = (1, 2, 3, 4, 5)
+
+_CORE_MARTS = (
+    SuiteSpec(
+        "marts_dim_customers",
+        "marts.dim_customers",
+        (
+            _has_rows(),
+            _has_columns(("customer_key", "email", "phone", "first_name", "country", *_CONSENT_COLUMNS,
+                          "first_order_at", "last_order_at", "order_count", "net_revenue")),
+            _not_null("customer_key"),
+            _unique("customer_key"),
+            *(_not_null(c) for c in _CONSENT_COLUMNS),
+            *(_in_set(c, CONSENT, CRITICAL) for c in _CONSENT_COLUMNS),
+            _at_least("order_count", 0, CRITICAL),
+            _at_least("net_revenue", 0, WARNING),
+            _not_before("last_order_at", "first_order_at", WARNING),
+        ),
+    ),
+    SuiteSpec(
+        "marts_customer_identities",
+        "marts.customer_identities",
+        (
+            _has_rows(),
+            _has_columns(("customer_key", "identifier_type", "identifier_value", "sources",
+                          "first_seen_at", "last_seen_at", "is_excluded", "exclusion_reason")),
+            _no_rows(
+                "select * from {batch} where customer_key is null and not is_excluded",
+                "every identifier kept for linking resolves to a customer",
+                CRITICAL,
+            ),
+            _not_before("last_seen_at", "first_seen_at", WARNING),
+        ),
+    ),
+    SuiteSpec(
+        "marts_fct_orders",
+        "marts.fct_orders",
+        (
+            _has_rows(),
+            _has_columns(("order_key", "order_source", "source_order_id", "customer_key", "ordered_at",
+                          "currency", "gross_amount", "discount_amount", "refunded_amount", "net_amount",
+                          "status", "is_countable")),
+            _no_rows(
+                """select orders.* from (select * from {batch}) as orders
+                   where orders.customer_key is not null
+                     and not exists (select 1 from marts.dim_customers as customers
+                                     where customers.customer_key = orders.customer_key)""",
+                "every order has a customer in dim_customers or is anonymous (customer_key null)",
+                CRITICAL,
+            ),
+            _at_least("net_amount", 0, CRITICAL),
+            _not_before("gross_amount", "net_amount", WARNING),
+        ),
+    ),
+    SuiteSpec(
+        "marts_customer_rfm",
+        "marts.customer_rfm",
+        (
+            _has_rows(),
+            _has_columns(("customer_key", "recency_days", "frequency", "monetary", "r_score", "f_score",
+                          "m_score", "fm_score", "segment", "as_of")),
+            _not_null("customer_key"),
+            _unique("customer_key"),
+            *(_in_set(c, _SCORES, CRITICAL) for c in ("r_score", "f_score", "m_score", "fm_score")),
+            _at_least("recency_days", 0, CRITICAL),
+            _at_least("frequency", 1, CRITICAL),
+            _no_rows(
+                """select rfm.* from (select * from {batch}) as rfm
+                   where not exists (select 1 from marts.dim_customers as customers
+                                     where customers.customer_key = rfm.customer_key)""",
+                "every scored customer is in dim_customers",
+                CRITICAL,
+            ),
+        ),
+    ),
+    SuiteSpec(
+        "marts_customer_key_merges",
+        "marts.customer_key_merges",
+        (
+            _has_columns(("absorbed_key", "survivor_key", "merged_at", "invocation_id")),
+            _no_rows(
+                "select * from {batch} where absorbed_key = survivor_key",
+                "a key is never merged into itself",
+                CRITICAL,
+            ),
+        ),
+    ),
+    SuiteSpec(
+        "marts_audience_at_risk_email",
+        "marts.audience_at_risk_email",
+        (
+            _has_columns(("customer_key", "email", "segment", "audience")),
+            _not_null("customer_key"),
+            _unique("customer_key"),
+            _not_null("email"),
+            _no_rows(
+                """select audience.* from (select * from {batch}) as audience
+                   where not exists (select 1 from marts.dim_customers as customers
+                                     where customers.customer_key = audience.customer_key
+                                       and customers.email_consent = 'granted')""",
+                "every member has granted email consent",
+                CRITICAL,
+            ),
+        ),
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Suites of later areas: CLV and attribution helpers add their marts' SuiteSpecs below, in their
+# own section, then run `python -m mercator.quality.project`.
+# ---------------------------------------------------------------------------------------------
+
+# --- CLV ---
+_CLV_MARTS: tuple[SuiteSpec, ...] = (
+    SuiteSpec(
+        "marts_customer_clv",
+        "marts.customer_clv",
+        (
+            _has_rows(WARNING),
+            _has_columns(("customer_key", "expected_purchases_30d", "expected_purchases_90d",
+                          "expected_purchases_365d", "p_alive", "expected_order_value", "clv", "clv_lower",
+                          "clv_upper", "churn_tier", "as_of")),
+            _not_null("customer_key"),
+            _unique("customer_key"),
+            _not_null("p_alive"),
+            Check("ExpectColumnValuesToBeBetween", {"column": "p_alive", "min_value": 0, "max_value": 1}),
+            _not_null("clv"),
+            _at_least("clv", 0, CRITICAL),
+            *(_at_least(c, 0, CRITICAL) for c in ("expected_purchases_30d", "expected_purchases_90d",
+                                                  "expected_purchases_365d", "expected_order_value")),
+            _not_before("clv", "clv_lower", CRITICAL),
+            _not_before("clv_upper", "clv", CRITICAL),
+            _in_set("churn_tier", ("light", "moderate", "severe"), CRITICAL),
+            _no_rows(
+                """select clv.* from (select * from {batch}) as clv
+                   where not exists (select 1 from marts.dim_customers as customers
+                                     where customers.customer_key = clv.customer_key)""",
+                "every scored customer is in dim_customers",
+                CRITICAL,
+            ),
+        ),
+    ),
+    SuiteSpec(
+        "marts_clv_model_params",
+        "marts.clv_model_params",
+        (
+            _has_rows(WARNING),
+            _has_columns(("model", "parameter", "method", "value", "time_unit", "as_of", "n_customers",
+                          "log_likelihood")),
+            _in_set("model", ("bg_nbd", "gamma_gamma"), CRITICAL),
+            _in_set("method", ("mle", "mle_penalized", "heuristic"), CRITICAL),
+            _not_null("value"),
+            _at_least("value", 0, CRITICAL),
+            _in_set("method", ("mle",), WARNING),
+        ),
+    ),
+)
+
+# --- attribution ---
+def _unique_key(columns: tuple[str, ...]) -> Check:
+    key = ", ".join(columns)
+    return _no_rows(
+        f"select {key} from (select * from {{batch}}) as t group by {key} having count(*) > 1",
+        f"one row per ({key})",
+        CRITICAL,
+    )
+
+
+_ATTRIBUTION_MARTS: tuple[SuiteSpec, ...] = (
+    SuiteSpec(
+        "marts_attribution_paths",
+        "marts.attribution_paths",
+        (
+            _has_rows(WARNING),
+            _has_columns(("path", "conversions", "non_conversions", "conversion_value")),
+            _not_null("path"),
+            _unique("path"),
+            _at_least("conversions", 0, CRITICAL),
+            _at_least("non_conversions", 0, CRITICAL),
+        ),
+    ),
+    SuiteSpec(
+        "marts_attribution_credits",
+        "marts.attribution_credits",
+        (
+            _has_rows(WARNING),
+            _has_columns(("order_key", "touchpoint_id", "model", "channel", "campaign", "credit", "revenue",
+                          "conversion_date", "is_new_customer")),
+            *(_not_null(c) for c in ("order_key", "touchpoint_id", "model", "channel", "credit")),
+            Check("ExpectColumnValuesToBeBetween", {"column": "credit", "min_value": 0, "max_value": 1}),
+            _unique_key(("order_key", "touchpoint_id", "model")),
+            _no_rows(
+                """select credits.model from (select * from {batch}) as credits group by credits.model
+                   having abs(sum(credits.credit)
+                              - (select count(distinct order_key) from marts.attribution_credits)) > 1e-6""",
+                "every model's credits sum to the number of attributed orders",
+                CRITICAL,
+            ),
+        ),
+    ),
+    SuiteSpec(
+        "marts_attribution_by_channel",
+        "marts.attribution_by_channel",
+        (
+            _has_rows(WARNING),
+            _has_columns(("model", "channel", "conversions", "revenue", "conversion_share")),
+            _not_null("model"),
+            _not_null("channel"),
+            _at_least("conversions", 0, CRITICAL),
+            _unique_key(("model", "channel")),
+        ),
+    ),
+    SuiteSpec(
+        "marts_channel_performance",
+        "marts.channel_performance",
+        (
+            _has_rows(WARNING),
+            _has_columns(("model", "week_start", "channel", "campaign", "spend", "conversions", "revenue",
+                          "new_customers", "roas", "cpa", "cac")),
+            _not_null("spend"),
+            _at_least("spend", 0, CRITICAL),
+            _at_least("conversions", 0, CRITICAL),
+            _unique_key(("model", "week_start", "channel", "campaign")),
+        ),
+    ),
+)
 
 SUITES: dict[str, SuiteSpec] = {
     spec.name: spec
     for spec in (
-        SuiteSpec(
-            "raw_shop_orders",
-            "raw.shop__orders",
-            (
-                _HAS_ROWS,
-                _not_null("order_id"),
-                _not_null("ordered_at"),
-                _not_null("total_amount"),
-                _at_least("total_amount", 0, CRITICAL),
-                _in_set("status", _ORDERS.column("status").accepted, WARNING),
-                _in_set("sales_channel", _ORDERS.column("sales_channel").accepted, WARNING),
-                _at_least("discount_amount", 0, WARNING),
-                _at_least("refunded_amount", 0, WARNING),
-                _not_before("total_amount", "refunded_amount", WARNING),
-                Check("ExpectColumnValueLengthsToEqual", {"column": "currency", "value": 3}, WARNING),
-            ),
-            entity_path=_ORDERS.path,
-        ),
-        SuiteSpec(
-            "raw_crm_contacts",
-            "raw.crm__contacts",
-            (
-                _HAS_ROWS,
-                _not_null("contact_id"),
-                _not_null("updated_at"),
-                *(_in_set(c, _CONTACTS.column(c).accepted, CRITICAL) for c in _CONSENT_COLUMNS),
-                _not_before("updated_at", "created_at", WARNING),
-            ),
-            entity_path=_CONTACTS.path,
-        ),
-        SuiteSpec(
-            "marts_dim_customers",
-            "marts.dim_customers",
-            (
-                _HAS_ROWS,
-                _not_null("customer_key"),
-                Check("ExpectColumnValuesToBeUnique", {"column": "customer_key"}),
-                *(_not_null(c) for c in _CONSENT_COLUMNS),
-                *(_in_set(c, CONSENT, CRITICAL) for c in _CONSENT_COLUMNS),
-                _at_least("order_count", 0, CRITICAL),
-                _at_least("net_revenue", 0, WARNING),
-                _not_before("last_order_at", "first_order_at", WARNING),
-            ),
-        ),
+        *(_raw_suite(e) for e in ENTITIES),
+        *_CORE_MARTS,
+        *_CLV_MARTS,
+        *_ATTRIBUTION_MARTS,
     )
 }
 
@@ -122,3 +435,9 @@ def suite(name: str) -> SuiteSpec:
         return SUITES[name]
     except KeyError:
         raise KeyError(f"unknown quality suite {name!r}; known: {sorted(SUITES)}") from None
+
+
+def suites_in(schema: str) -> tuple[str, ...]:
+    """Names of the suites that check tables of `schema` (`raw`, `marts`), in registry order."""
+    return tuple(name for name, spec in SUITES.items() if spec.schema == schema)
+
