@@ -1,0 +1,147 @@
+"""Reruns and crashes end in the state of one clean run: same marts, same outbox, nothing sent twice.
+
+A reference sandbox runs the DAG once on small demo data. Then: the same DAG run again on the
+same day changes nothing; and a run killed (SIGKILL to its whole process group) in the middle of
+a task, then started again, ends in exactly the reference state.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import duckdb
+import pytest
+
+from tests.e2e.airflow_run import AirflowSandbox
+
+pytestmark = pytest.mark.e2e
+
+KILLED_IN = (
+    "extract.load_web__events",
+    "transform.dbt_build",
+    "quality_marts.validate_marts",
+    "activate.push_audiences",
+)
+
+
+def marts_state(sandbox: AirflowSandbox) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent hash of every public table (schema `marts`)."""
+    with duckdb.connect(str(sandbox.warehouse), read_only=True) as con:
+        tables = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()]
+        return {
+            t: con.execute(
+                "select count(*), md5(coalesce(string_agg(h, '' order by h), '')) "
+                f"from (select md5(cast(x as varchar)) as h from marts.{t} as x)"
+            ).fetchone()
+            for t in tables
+        }
+
+
+def outbox_lines(sandbox: AirflowSandbox) -> Counter:
+    """Every line written to the outbox, with the file it is in and how often it appears."""
+    root = sandbox.reports / "outbox"
+    return Counter(
+        (f.relative_to(root).as_posix(), line)
+        for f in sorted(root.rglob("*.jsonl"))
+        for line in f.read_text().splitlines()
+        if line
+    )
+
+
+def task_durations(sandbox: AirflowSandbox) -> dict[str, float]:
+    with sqlite3.connect(sandbox.home / "airflow.db") as db:
+        return dict(db.execute("select task_id, duration from task_instance where state = 'success'").fetchall())
+
+
+def running_tasks(sandbox: AirflowSandbox) -> set[str]:
+    with sqlite3.connect(sandbox.home / "airflow.db", timeout=5) as db:
+        return {t for (t,) in db.execute("select task_id from task_instance where state = 'running'").fetchall()}
+
+
+def kill_during(sandbox: AirflowSandbox, landing, task_id: str, after_seconds: float) -> None:
+    """Start the DAG and SIGKILL its process group `after_seconds` into `task_id`."""
+    conf = f'{{"landing_dir": "{landing}", "as_of": ""}}'
+    airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
+    proc = subprocess.Popen(
+        [airflow, "dags", "test", "marketing_daily", "-c", conf],
+        env=sandbox.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while task_id not in running_tasks(sandbox):
+            assert proc.poll() is None, f"the run ended before {task_id} started"
+            assert time.monotonic() < deadline, f"{task_id} never started"
+            time.sleep(0.02)
+        time.sleep(after_seconds)
+        assert task_id in running_tasks(sandbox), f"{task_id} finished before the kill"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def sandbox_in(root, name: str) -> AirflowSandbox:
+    sandbox = AirflowSandbox(home=root / name / "airflow", warehouse=root / name / "wh.duckdb",
+                             reports=root / name / "reports")
+    sandbox.init()
+    return sandbox
+
+
+def assert_clean_run(sandbox: AirflowSandbox, landing) -> None:
+    proc = sandbox.run_dag(landing)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("reruns")
+
+
+@pytest.fixture(scope="module")
+def landing(root):
+    out = root / "landing"
+    subprocess.run(
+        [sys.executable, "-m", "mercator.demo", "--customers", "150", "--seed", "3", "--out", str(out),
+         "--malformed-share", "0.01"],
+        check=True,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(root, landing):
+    sandbox = sandbox_in(root, "reference")
+    assert_clean_run(sandbox, landing)
+    return sandbox, marts_state(sandbox), outbox_lines(sandbox), task_durations(sandbox)
+
+
+def test_reference_run_fills_every_mart_and_the_outbox(reference):
+    _, marts, outbox, _ = reference
+    assert {"dim_customers", "fct_orders", "customer_rfm", "audience_at_risk_email"} <= set(marts)
+    assert marts["fct_orders"][0] > 0 and marts["audience_at_risk_email"][0] > 0
+    assert sum(outbox.values()) == marts["audience_at_risk_email"][0]
+
+
+def test_second_run_on_the_same_day_changes_nothing(reference, landing):
+    sandbox, marts, outbox, _ = reference
+    assert_clean_run(sandbox, landing)
+    assert marts_state(sandbox) == marts
+    assert outbox_lines(sandbox) == outbox
+    assert max(outbox.values()) == 1, "a line was written twice"
+
+
+@pytest.mark.parametrize("task_id", KILLED_IN)
+def test_run_killed_in_a_task_then_restarted_ends_as_a_clean_run(root, landing, reference, task_id):
+    _, marts, outbox, durations = reference
+    sandbox = sandbox_in(root, task_id.replace(".", "_"))
+    kill_during(sandbox, landing, task_id, after_seconds=min(durations[task_id] / 2, 3.0))
+    assert_clean_run(sandbox, landing)
+    assert marts_state(sandbox) == marts
+    assert outbox_lines(sandbox) == outbox
