@@ -126,7 +126,7 @@ class DemoParams:
     journey_extra_touch_mean: float = 1.0
     # Share of journeys that close with a Direct return visit (little effect of its own: the
     # journey's earlier channels did the work), which last-touch attribution over-credits.
-    direct_return_share: float = 0.3
+    direct_return_share: float = 0.5
     conversion_baseline: float = 0.03
     channels: tuple[Channel, ...] = CHANNELS
     # Messaging.

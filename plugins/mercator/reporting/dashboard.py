@@ -6,6 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from mercator.reporting.attribution import AttributionData, collect_attribution, model_comparison_chart
 from mercator.reporting.charts import rfm_heatmap, segment_bars
 from mercator.reporting.metrics import DashboardData, collect
 
@@ -30,7 +31,9 @@ def _tiles(data: DashboardData) -> list[tuple[str, str]]:
     ]
 
 
-def render(data: DashboardData, data_docs: str | None = None) -> str:
+def render(
+    data: DashboardData, data_docs: str | None = None, attribution: AttributionData | None = None
+) -> str:
     env = Environment(
         loader=PackageLoader("mercator.reporting"), autoescape=select_autoescape(["j2", "html"])
     )
@@ -40,6 +43,8 @@ def render(data: DashboardData, data_docs: str | None = None) -> str:
         bars=segment_bars(data.segments),
         heatmap=rfm_heatmap(data.heatmap),
         data_docs=data_docs,
+        attribution=attribution,
+        attribution_chart=model_comparison_chart(attribution) if attribution else "",
     )
 
 
@@ -51,9 +56,10 @@ def build_dashboard(warehouse_path: Path, reports_dir: Path) -> Path:
     reports_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         data = collect(con, reports_dir)
+        attribution = collect_attribution(con)
     docs = DATA_DOCS.as_posix() if (reports_dir / DATA_DOCS).exists() else None
     target = reports_dir / "dashboard.html"
     tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(render(data, docs), encoding="utf-8")
+    tmp.write_text(render(data, docs, attribution), encoding="utf-8")
     tmp.replace(target)
     return target
