@@ -25,7 +25,8 @@ final as (
         rfm_scored.m_score,
         rfm_scored.fm_score,
         rfm_segments.segment,
-        rfm_scored.as_of
+        rfm_scored.as_of,
+        rfm_scored.unpriced_order_count
     from rfm_scored
     left join rfm_segments
         on

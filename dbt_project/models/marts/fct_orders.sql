@@ -20,7 +20,12 @@ final as (
         orders.refunded_amount,
         orders.net_amount,
         orders.status,
-        orders.is_countable
+        orders.is_countable,
+        orders.reporting_currency,
+        orders.exchange_rate,
+        orders.net_amount_reporting,
+        orders.has_exchange_rate,
+        orders.is_future_dated
     from orders
 
 )

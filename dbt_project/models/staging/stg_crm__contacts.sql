@@ -10,7 +10,7 @@ ranked as (
 
     select
         *,
-        {{ latest_delivery_rank(['contact_id']) }} as delivery_rank
+        {{ latest_delivery_rank(['trim(contact_id)'], version_column='updated_at') }} as delivery_rank
     from source
 
 ),
@@ -18,7 +18,7 @@ ranked as (
 final as (
 
     select
-        contact_id,
+        trim(contact_id) as contact_id,
         {{ normalize_email('email') }} as email,
         {{ normalize_phone('phone') }} as phone,
         nullif(trim(first_name), '') as first_name,
@@ -30,9 +30,9 @@ final as (
         {{ clean_identifier('customer_id') }} as customer_id,
         created_at,
         updated_at,
-        coalesce(lower(email_consent), 'unknown') as email_consent,
-        coalesce(lower(sms_consent), 'unknown') as sms_consent,
-        coalesce(lower(push_consent), 'unknown') as push_consent,
+        {{ normalize_consent('email_consent') }} as email_consent,
+        {{ normalize_consent('sms_consent') }} as sms_consent,
+        {{ normalize_consent('push_consent') }} as push_consent,
         coalesce(consent_updated_at, updated_at) as consent_updated_at,
         _loaded_at as loaded_at
     from ranked

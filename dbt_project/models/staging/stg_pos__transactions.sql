@@ -10,7 +10,7 @@ ranked as (
 
     select
         *,
-        {{ latest_delivery_rank(['transaction_id']) }} as delivery_rank
+        {{ latest_delivery_rank(['trim(transaction_id)']) }} as delivery_rank
     from source
 
 ),
@@ -18,7 +18,7 @@ ranked as (
 final as (
 
     select
-        transaction_id,
+        trim(transaction_id) as transaction_id,
         store_id,
         {{ clean_identifier('loyalty_id') }} as loyalty_id,
         {{ normalize_phone('phone') }} as phone,

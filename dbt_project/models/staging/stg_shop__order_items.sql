@@ -10,7 +10,7 @@ ranked as (
 
     select
         *,
-        {{ latest_delivery_rank(['order_id', 'line_number']) }} as delivery_rank
+        {{ latest_delivery_rank(['trim(order_id)', 'line_number']) }} as delivery_rank
     from source
 
 ),
@@ -18,7 +18,6 @@ ranked as (
 final as (
 
     select
-        order_id,
         line_number,
         product_id,
         product_name,
@@ -26,6 +25,7 @@ final as (
         quantity,
         unit_price,
         _loaded_at as loaded_at,
+        trim(order_id) as order_id,
         quantity * unit_price as line_amount
     from ranked
     where delivery_rank = 1

@@ -10,7 +10,7 @@ ranked as (
 
     select
         *,
-        {{ latest_delivery_rank(['order_id']) }} as delivery_rank
+        {{ latest_delivery_rank(['trim(order_id)'], version_column='updated_at') }} as delivery_rank
     from source
 
 ),
@@ -18,7 +18,7 @@ ranked as (
 final as (
 
     select
-        order_id,
+        trim(order_id) as order_id,
         {{ clean_identifier('customer_id') }} as customer_id,
         {{ normalize_email('email') }} as email,
         {{ normalize_phone('phone') }} as phone,
@@ -28,7 +28,8 @@ final as (
         coalesce(upper(currency), '{{ var("default_currency") }}') as currency,
         coalesce(discount_amount, 0) as discount_amount,
         coupon_code,
-        coalesce(lower(status), 'paid') as status,
+        {{ normalize_order_status('status') }} as status,
+        status as source_status,
         coalesce(refunded_amount, 0) as refunded_amount,
         lower(sales_channel) as sales_channel,
         updated_at,

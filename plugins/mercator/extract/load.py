@@ -121,7 +121,7 @@ def load_file(
         if staged is None:
             counts = _quarantine_whole_file(con, meta, unreadable, data)
         else:
-            counts = _insert_checked(con, meta, staged, source_timezone)
+            counts = _insert_checked(con, meta, staged, source_timezone, data)
         encoding = staged.encoding if staged else None
         con.execute(
             "insert into raw._deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -156,9 +156,14 @@ def _delete_previous(con: duckdb.DuckDBPyConnection, meta: _Delivery) -> None:
 
 
 def _insert_checked(
-    con: duckdb.DuckDBPyConnection, meta: _Delivery, staged: Staged, source_timezone: str
+    con: duckdb.DuckDBPyConnection, meta: _Delivery, staged: Staged, source_timezone: str, data: bytes
 ) -> tuple[int, int, int]:
+    """Insert good rows into raw and bad ones into quarantine; a file whose header lacks required
+    columns and that has no data row (a one-line JSON document, a wrong export) is quarantined whole."""
     checked = check_staged(con, meta.entity, staged.columns, source_timezone)
+    [(staged_rows,)] = con.execute(f"select count(*) from {CHECKED}").fetchall()
+    if staged_rows == 0 and staged.columns and checked.file_reason:
+        return _quarantine_whole_file(con, meta, checked.file_reason, data)
     existing = {name.lower() for name in raw_columns(con, meta.entity)}
     for extra in checked.extra_columns:
         if extra.lower() not in existing:

@@ -101,8 +101,9 @@ def _readable_copy(path: Path, data: bytes, original: bytes, workdir: Path) -> P
 # CSV -----------------------------------------------------------------------------------------
 
 CSV_REJECT_REASON = """case
-  when error_type in ('MISSING COLUMNS', 'TOO MANY COLUMNS') then
+  when error_type = 'MISSING COLUMNS' then
     'wrong column count: ' || regexp_extract(error_message, 'Found: (\\d+)', 1) || ' fields, header has {n}'
+  when error_type = 'TOO MANY COLUMNS' then 'wrong column count: more than {n} fields, header has {n}'
   when error_type = 'INVALID ENCODING' then '{invalid_utf8}'
   when error_type = 'UNQUOTED VALUE' then
     'malformed quoting: unterminated quote or text after a closing quote'

@@ -36,6 +36,8 @@ class Checked:
     extra_columns: list[str]
     record_sql: str
     """Expression over `_mercator_checked` giving a bad row's quarantine record."""
+    file_reason: str | None = None
+    """Why every row of the file is unusable (required columns missing), if so."""
 
 
 def check_staged(
@@ -63,7 +65,8 @@ def check_staged(
         errors += _errors(column, value, f"__t{i}")
     outputs += [f"{raw[name]} as {ident(name)}" for name in extras]
 
-    file_reason = literal(f"file is missing required column(s): {', '.join(missing)}") if missing else "null"
+    missing_reason = f"file is missing required column(s): {', '.join(missing)}" if missing else None
+    file_reason = literal(missing_reason) if missing_reason else "null"
     row_reason = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "null"
     row_or_pre = f"_pre_reason, case when _pre_reason is null then {row_reason} end"
     reason = f"nullif(concat_ws('; ', {file_reason}, {row_or_pre}), '')"
@@ -81,7 +84,7 @@ def check_staged(
         """
     )
     record = "json_object(" + ", ".join(f"{literal(name)}, {alias}" for name, alias in raw.items()) + ")"
-    return Checked(extras, f"coalesce(_record, {record}::varchar)")
+    return Checked(extras, f"coalesce(_record, {record}::varchar)", missing_reason)
 
 
 def _typed(kind: str, value: str, source_timezone: str) -> str:
@@ -90,7 +93,7 @@ def _typed(kind: str, value: str, source_timezone: str) -> str:
     if kind == "timestamp":
         parsed = (
             f"case when regexp_matches({value}, {literal(HAS_OFFSET)}) then try_cast({value} as timestamptz) "
-            f"else timezone({literal(source_timezone)}, try_cast({value} as timestamp)) end"
+            f"else {_local_to_instant(f'try_cast({value} as timestamp)', literal(source_timezone))} end"
         )
     elif kind == "unix_timestamp":
         seconds = f"try_cast({value} as double)"
@@ -98,6 +101,21 @@ def _typed(kind: str, value: str, source_timezone: str) -> str:
     else:
         parsed = f"try_cast({value} as {contract.RAW_TYPES[kind]})"
     return f"case when {matches} then {parsed} end"
+
+
+def _local_to_instant(local: str, zone: str) -> str:
+    """A naive local time in `zone` as an instant, read like Python's zoneinfo with fold=0.
+
+    A time that occurs twice (clocks go back) is its first occurrence, the earlier instant; a time
+    that does not exist (clocks go forward) is read with the offset before the change. DuckDB alone
+    picks the later occurrence, so the reading from the offset a few hours earlier is preferred when
+    it shows the same local time.
+    """
+    earlier = f"(timezone({zone}, {local} - interval 3 hour) + interval 3 hour)"
+    return (
+        f"case when timezone({zone}, {earlier}) = {local} then least({earlier}, timezone({zone}, {local})) "
+        f"else timezone({zone}, {local}) end"
+    )
 
 
 def _errors(column: contract.Column, value: str, typed: str) -> list[str]:

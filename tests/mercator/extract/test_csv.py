@@ -90,7 +90,7 @@ def test_bad_rows_are_quarantined_with_reason_and_physical_line(con, write, load
         6: "total_amount: not a number 'abc'",
         7: "order_id: required value missing",
         8: "wrong column count: 3 fields, header has 4",
-        9: "wrong column count: 5 fields, header has 4",
+        9: "wrong column count: more than 4 fields, header has 4",
         11: "ordered_at: unparseable timestamp '2026-02-30T10:00:00Z'",
         12: "malformed quoting: unterminated quote or text after a closing quote",
         13: "total_amount: not a number '1.234.5'",
@@ -129,7 +129,7 @@ def test_file_missing_a_required_column_is_quarantined_whole(con, write, load) -
     assert rows(con, "select count(*) from raw.shop__orders") == [(0,)]
 
 
-@pytest.mark.parametrize("content", [b"", b"order_id,ordered_at,total_amount\n", b"order_id,total_amount"])
+@pytest.mark.parametrize("content", [b"", b"order_id,ordered_at,total_amount\n", b"order_id,ordered_at,total_amount"])
 def test_empty_and_header_only_files_load_zero_rows(con, write, load, content: bytes) -> None:
     write("shop/orders/d1.csv", content)
 
@@ -138,6 +138,15 @@ def test_empty_and_header_only_files_load_zero_rows(con, write, load, content: b
     assert (file.status, file.rows_in, file.rows_loaded, file.rows_quarantined) == ("loaded", 0, 0, 0)
     assert rows(con, "select file, rows_in from raw._deliveries") == [("shop/orders/d1.csv", 0)]
     assert rows(con, "select count(*) from raw.quarantine") == [(0,)]
+
+
+def test_header_only_file_missing_required_columns_is_quarantined_whole(con, write, load) -> None:
+    write("shop/orders/d1.csv", b"order_id,total_amount\n")
+
+    [file] = load(ORDERS).files
+
+    assert (file.rows_in, file.rows_loaded, file.rows_quarantined) == (1, 0, 1)
+    assert quarantine(con, "shop/orders/d1.csv") == {None: "file is missing required column(s): ordered_at"}
 
 
 @pytest.mark.parametrize(("content", "reason_part"), [

@@ -4,6 +4,8 @@
     exactly (0 for a single customer).
     Equal values share a rank and so a score. F and M rank ascending; R ranks recency_days descending,
     so the most recent buyers score 5. fm_score = round half up of (f_score + m_score) / 2.
+    monetary sums orders priced in the reporting currency (0 when none is); unpriced_order_count
+    counts the orders left out for want of an exchange rate (they still count in frequency).
 -#}
 with
 
@@ -21,7 +23,8 @@ customer_values as (
         {{ dbt.datediff('max(countable_orders.order_date)', 'countable_orders.as_of', 'day') }}
             as recency_days,
         count(*) as frequency,
-        sum(countable_orders.net_amount) as monetary
+        coalesce(sum(countable_orders.net_amount), 0) as monetary,
+        count(*) - count(countable_orders.net_amount) as unpriced_order_count
     from countable_orders
     group by countable_orders.customer_key, countable_orders.as_of
 
@@ -64,7 +67,8 @@ final as (
         scored.f_score,
         scored.m_score,
         cast(floor((scored.f_score + scored.m_score + 1) / 2.0) as integer) as fm_score,
-        scored.as_of
+        scored.as_of,
+        scored.unpriced_order_count
     from scored
 
 )

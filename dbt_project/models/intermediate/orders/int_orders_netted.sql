@@ -2,7 +2,12 @@
     Refunds and cancellations netted out of every order, with the resolved customer.
     gross_amount is the amount charged (after discounts). A cancelled order nets to 0; an order with
     status refunded and no (or a zero) refunded amount is refunded in full; refunds are capped at the
-    gross amount, so net_amount is never negative.
+    gross amount, so net_amount is never negative. A status unknown (not mapped by staging) is never
+    countable.
+    net_amount_reporting converts net_amount into the reporting currency (var default_currency) with
+    seed currency_rates; it is null, and has_exchange_rate false, when the seed has no rate.
+    is_future_dated: placed more than var future_tolerance_hours after the delivery that carried the
+    order was loaded (a clock or data-entry error); such orders never count for as-of metrics.
 -#}
 with
 
@@ -15,6 +20,13 @@ orders as (
 record_customers as (
 
     select * from {{ ref('int_record_customers') }}
+
+),
+
+currency_rates as (
+
+    select * from {{ ref('currency_rates') }}
+    where upper(reporting_currency) = upper('{{ var("default_currency") }}')
 
 ),
 
@@ -36,7 +48,7 @@ refunds_resolved as (
 
 ),
 
-final as (
+netted as (
 
     select
         {{ dbt.hash(dbt.concat([
@@ -62,13 +74,42 @@ final as (
         (
             refunds_resolved.status != 'cancelled'
             and refunds_resolved.gross_amount - refunds_resolved.refunded_amount > 0
-        ) as is_countable
+            and refunds_resolved.status != 'unknown'
+        ) as is_countable,
+        refunds_resolved.ordered_at > {{ dbt.dateadd(
+            'hour', var('future_tolerance_hours'), 'refunds_resolved.loaded_at'
+        ) }} as is_future_dated
     from refunds_resolved
     left join record_customers
         on
             refunds_resolved.order_source = record_customers.source
             and refunds_resolved.source_entity = record_customers.entity
             and refunds_resolved.source_order_id = record_customers.record_id
+
+),
+
+final as (
+
+    select
+        netted.*,
+        upper('{{ var("default_currency") }}') as reporting_currency,
+        case
+            when netted.currency = upper('{{ var("default_currency") }}') then 1
+            else currency_rates.rate
+        end as exchange_rate,
+        cast(netted.net_amount * (
+            case
+                when netted.currency = upper('{{ var("default_currency") }}') then 1
+                else currency_rates.rate
+            end
+        ) as decimal(18, 2)) as net_amount_reporting,
+        (
+            netted.currency = upper('{{ var("default_currency") }}')
+            or currency_rates.rate is not null
+        ) as has_exchange_rate
+    from netted
+    left join currency_rates
+        on netted.currency = upper(currency_rates.currency)
 
 )
 

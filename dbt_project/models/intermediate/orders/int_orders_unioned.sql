@@ -24,7 +24,8 @@ shop_unified as (
         shop_orders.total_amount as gross_amount,
         coalesce(shop_orders.discount_amount, 0) as discount_amount,
         shop_orders.refunded_amount as reported_refunded_amount,
-        lower(coalesce(shop_orders.status, 'paid')) as status
+        shop_orders.status,
+        shop_orders.loaded_at
     from shop_orders
 
 ),
@@ -45,7 +46,8 @@ pos_unified as (
                 then 'cancelled'
             when lower(pos_transactions.status) in ('refunded', 'refund', 'returned') then 'refunded'
             else 'paid'
-        end as status
+        end as status,
+        pos_transactions.loaded_at
     from pos_transactions
 
 ),
