@@ -176,11 +176,13 @@ def bgnbd_p_purchases(params: dict[str, float], t, n: int) -> np.ndarray:
     """P(X(t) = n) for a new customer observed for t (Fader, Hardie & Lee 2005, eq. 8)."""
     r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
     t = np.asarray(t, dtype=float)
-    log_share = np.log(t / (alpha + t))
+    with np.errstate(divide="ignore"):
+        log_share = np.log(t / (alpha + t))
     log_keep = r * np.log(alpha / (alpha + t))
 
     def log_nbd(j: int) -> np.ndarray:
-        return gammaln(r + j) - gammaln(r) - gammaln(j + 1) + log_keep + j * log_share
+        """log P(j purchases in t | alive); j * log_share is 0 for j = 0 even at t = 0."""
+        return gammaln(r + j) - gammaln(r) - gammaln(j + 1) + log_keep + (j * log_share if j else 0.0)
 
     first = np.exp(betaln(a, b + n) - betaln(a, b) + log_nbd(n))
     if n == 0:

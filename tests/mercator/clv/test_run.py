@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from mercator.clv.engine import ClvWarning
 from mercator.clv.model_card import write_model_card
 from mercator.clv.run import ClvConfig, run_clv
 from mercator.clv.score import ScoreConfig
@@ -60,3 +61,15 @@ def test_model_card_written(run, tmp_path):
     assert facts["bg_nbd_method"] == "mle"
     assert facts["validation"]["churn_holdout_auc"]["logistic_regression"] > 0.7
     assert "| bg_nbd | alpha |" in (folder / "model_card.md").read_text()
+
+
+def test_thin_data_gives_bounded_scores_and_warnings_not_a_crash(tmp_path):
+    cohort = simulate_cohort(30, seed=3)
+    with pytest.warns(ClvWarning, match="too thin"):
+        thin = run_clv(cohort.full, "2024-06-30", cohort.calibration, cohort.holdout, cohort.holdout_days)
+    assert thin.bgnbd.method == thin.gamma_gamma.method == "heuristic"
+    scores = thin.scores
+    assert scores["p_alive"].between(0, 1).all() and (scores["clv"] >= 0).all()
+    assert scores["clv_lower"].isna().all(), "no parameter uncertainty to draw from: no interval"
+    assert any("too thin" in note for note in thin.warnings)
+    assert (write_model_card(thin, tmp_path) / "model_card.md").exists()

@@ -1,0 +1,25 @@
+{#- Fitted BG/NBD and Gamma-Gamma parameters of the latest CLV run (or its fallback's). -#}
+with
+
+model_params as (
+
+    select * from {{ source('ml', 'clv_model_params') }}
+
+),
+
+final as (
+
+    select
+        model_params.model,
+        model_params.parameter,
+        model_params.method,
+        model_params.value,
+        model_params.time_unit,
+        model_params.as_of,
+        model_params.n_customers,
+        model_params.log_likelihood
+    from model_params
+
+)
+
+select * from final

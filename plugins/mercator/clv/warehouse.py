@@ -1,0 +1,157 @@
+"""CLV in the warehouse: dbt's int_clv_summaries in, ml.customer_clv_scores and ml.clv_model_params out.
+
+Only the per-customer summary (one row per customer and cut-off) is read into pandas. The run's
+settings (time unit, holdout, horizon, discount rate, interval, churn tiers) come from dbt's
+int_clv_settings, so the dbt vars are their one home. Both outputs are replaced in one
+transaction; dbt's second pass reads them as source `ml`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from mercator.clv.churn import ChurnTiers
+from mercator.clv.engine import FitConfig
+from mercator.clv.model_card import write_model_card
+from mercator.clv.run import ClvConfig, ClvRun, run_clv
+from mercator.clv.score import MONTH_DAYS, SCORE_COLUMNS, ScoreConfig
+
+SETTINGS_TABLE = "intermediate.int_clv_settings"
+SUMMARIES_TABLE = "intermediate.int_clv_summaries"
+SCORES_TABLE = "ml.customer_clv_scores"
+PARAMS_TABLE = "ml.clv_model_params"
+SCORES_OUTPUT = [*SCORE_COLUMNS, "churn_tier", "churn_probability_30d", "as_of"]
+PARAMS_OUTPUT = ["model", "parameter", "method", "value", "time_unit", "as_of", "n_customers", "log_likelihood"]
+SUMMARY_COLUMNS = {"recency_days": "recency", "t_days": "T"}
+
+
+@dataclass(frozen=True)
+class ClvInputs:
+    as_of: str
+    summary: pd.DataFrame
+    calibration: pd.DataFrame
+    holdout: pd.DataFrame
+    holdout_days: int
+    config: ClvConfig
+
+
+def clv_config(settings: pd.Series) -> ClvConfig:
+    """The run's configuration from int_clv_settings' row."""
+    return ClvConfig(
+        fit=FitConfig(time_unit=str(settings["time_unit"])),
+        score=ScoreConfig(
+            horizon_months=max(1, round(int(settings["horizon_days"]) / MONTH_DAYS)),
+            annual_discount_rate=float(settings["discount_rate_annual"]),
+            interval=float(settings["interval_coverage"]),
+            n_draws=int(settings["interval_draws"]),
+        ),
+        tiers=ChurnTiers(
+            severe_below=float(settings["churn_severe_below"]),
+            moderate_below=float(settings["churn_moderate_below"]),
+        ),
+    )
+
+
+def read_inputs(con: duckdb.DuckDBPyConnection) -> ClvInputs | None:
+    """The summaries at as_of and at calibration_end; None when no customer has a purchase."""
+    settings = con.execute(f"select * from {SETTINGS_TABLE}").df().iloc[0]
+    if pd.isna(settings["as_of"]):
+        return None
+    summaries = (
+        con.execute(f"select * from {SUMMARIES_TABLE} order by customer_key").df().rename(columns=SUMMARY_COLUMNS)
+    )
+    at = summaries.pop("summary_at")
+    summary_columns = ["customer_key", "frequency", "recency", "T", "monetary_value"]
+    calibration = summaries[at == "calibration_end"].reset_index(drop=True)
+    return ClvInputs(
+        as_of=pd.Timestamp(settings["as_of"]).date().isoformat(),
+        summary=summaries.loc[at == "as_of", summary_columns].reset_index(drop=True),
+        calibration=calibration[summary_columns],
+        holdout=calibration[["customer_key", "holdout_purchases", "holdout_purchases_30d"]],
+        holdout_days=int(settings["holdout_days"]),
+        config=clv_config(settings),
+    )
+
+
+def fit(inputs: ClvInputs) -> ClvRun:
+    """run_clv, validating on the holdout only when the calibration period has customers."""
+    validate = len(inputs.calibration) > 0
+    return run_clv(
+        inputs.summary,
+        inputs.as_of,
+        inputs.calibration if validate else None,
+        inputs.holdout if validate else None,
+        inputs.holdout_days if validate else None,
+        inputs.config,
+    )
+
+
+def _params_frame(run: ClvRun) -> pd.DataFrame:
+    methods = {"bg_nbd": run.bgnbd.method, "gamma_gamma": run.gamma_gamma.method}
+    return run.params.assign(method=run.params["model"].map(methods))[PARAMS_OUTPUT]
+
+
+def write_outputs(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, params: pd.DataFrame) -> None:
+    """Replace both ml tables in one transaction (readers see the old run or the new one, never half)."""
+    string_columns = {"customer_key", "churn_tier", "model", "parameter", "method", "time_unit"}
+
+    def select(frame: str, columns: list[str]) -> str:
+        casts = {"as_of": "date", "n_customers": "bigint"}
+        return ", ".join(
+            f"cast({c} as {'varchar' if c in string_columns else casts.get(c, 'double')}) as {c}" for c in columns
+        ) + f" from {frame}"
+
+    con.register("clv_scores_frame", scores[SCORES_OUTPUT])
+    con.register("clv_params_frame", params[PARAMS_OUTPUT])
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists ml")
+        con.execute(f"create or replace table {SCORES_TABLE} as select {select('clv_scores_frame', SCORES_OUTPUT)}")
+        con.execute(f"create or replace table {PARAMS_TABLE} as select {select('clv_params_frame', PARAMS_OUTPUT)}")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("clv_scores_frame")
+        con.unregister("clv_params_frame")
+
+
+def run_summary(run: ClvRun) -> dict:
+    """What the task reports: methods, parameters, holdout error and churn AUC, warnings."""
+    facts: dict = {
+        "as_of": run.as_of,
+        "customers": len(run.scores),
+        "bg_nbd_method": run.bgnbd.method,
+        "gamma_gamma_method": run.gamma_gamma.method,
+        "params": {f"{r.model}.{r.parameter}": float(r.value) for r in run.params.itertuples()},
+        "warnings": list(run.warnings),
+    }
+    if run.validation is not None:
+        v = run.validation
+        facts |= {
+            "holdout_days": v.holdout_days,
+            "holdout_predicted_purchases": v.predicted_purchases,
+            "holdout_actual_purchases": v.actual_purchases,
+            "holdout_mean_absolute_error": v.mean_absolute_error,
+            "churn_holdout_auc": {k: float(a) for k, a in v.churn.holdout_auc.items() if np.isfinite(a)},
+        }
+    return facts
+
+
+def fit_and_store(con: duckdb.DuckDBPyConnection, models_dir: Path) -> dict:
+    """Fit and score at as_of, write the ml tables and the model card; a summary of the run."""
+    inputs = read_inputs(con)
+    if inputs is None:
+        write_outputs(con, pd.DataFrame(columns=SCORES_OUTPUT), pd.DataFrame(columns=PARAMS_OUTPUT))
+        return {"customers": 0}
+    run = fit(inputs)
+    write_outputs(con, run.scores, _params_frame(run))
+    facts = run_summary(run)
+    facts["model_card"] = str(write_model_card(run, models_dir))
+    return facts

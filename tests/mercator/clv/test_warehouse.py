@@ -1,0 +1,140 @@
+"""CLV through the real pipeline on demo data: dbt summaries, fit_clv, the marts and dim_customers.
+
+Parameter recovery tolerance. The demo draws purchases from BG/NBD and order values from
+Gamma-Gamma (truth/params.json), but the warehouse sees a thinned process: cancelled and fully
+refunded orders are not purchases and anonymous store sales reach no customer. The share of true
+orders that survive as purchase periods (`kept`, measured from truth/records.csv) scales every
+customer's purchase rate, i.e. the Gamma rate alpha by 1 / kept. So each log-parameter must lie
+within 4 standard errors (the fit's inverse Hessian: the sampling error at this size) plus
+|log kept| of the truth, and the mean purchase rate r / alpha, which the data pin down far better
+than r and alpha apart, within 4 standard errors plus 10 % of truth * kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+from mercator.clv.warehouse import fit, read_inputs
+
+from tests.mercator.clv.warehouse_fixtures import ClvBuild, clv_build
+
+DEMO_CUSTOMERS = 5000
+TRUTH_NAMES = {"r": "bgnbd_r", "alpha": "bgnbd_alpha", "a": "bgnbd_a", "b": "bgnbd_b",
+               "p": "gg_p", "q": "gg_q", "v": "gg_gamma"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> ClvBuild:
+    return clv_build(tmp_path_factory.mktemp("clv-demo"), DEMO_CUSTOMERS, seed=5)
+
+
+@pytest.fixture(scope="module")
+def demo_run(demo):
+    import duckdb
+
+    with duckdb.connect(str(demo.settings.warehouse), read_only=True) as con, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit(read_inputs(con))
+
+
+def kept_share(demo: ClvBuild) -> float:
+    with (demo.landing / "truth" / "records.csv").open() as f:
+        true_orders = sum(
+            1 for r in csv.DictReader(f) if (r["source"], r["entity"]) in {("shop", "orders"), ("pos", "transactions")}
+        )
+    [(periods,)] = demo.rows("select count(*) from intermediate.int_clv_purchase_periods")
+    return periods / true_orders
+
+
+def test_fitted_parameters_recover_the_demo_truth(demo, demo_run):
+    truth = json.loads((demo.landing / "truth" / "params.json").read_text())
+    allowance = abs(math.log(kept_share(demo)))
+    assert 0 < allowance < 0.3, "most true orders must reach a customer"
+    for model in (demo_run.bgnbd, demo_run.gamma_gamma):
+        assert model.method == "mle"
+        errors = np.sqrt(np.diag(model.log_params_cov))
+        for (name, value), error in zip(model.params.items(), errors, strict=True):
+            assert abs(math.log(value / truth[TRUTH_NAMES[name]])) < 4 * error + allowance, name
+    p = demo_run.bgnbd.params
+    cov = demo_run.bgnbd.log_params_cov
+    rate_error = math.sqrt(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
+    true_rate = truth["bgnbd_r"] / truth["bgnbd_alpha"] * kept_share(demo)
+    assert abs(math.log(p["r"] / p["alpha"] / true_rate)) < 4 * rate_error + 0.1
+    stored = dict(demo.rows("select model || '.' || parameter, value from marts.clv_model_params"))
+    assert stored["bg_nbd.alpha"] == pytest.approx(p["alpha"])
+
+
+def test_holdout_purchases_and_churn_auc(demo):
+    facts = demo.facts
+    actual = facts["holdout_actual_purchases"]
+    assert actual > 100
+    # the holdout total is a sum of (mixed) Poisson counts: sd ~ sqrt(actual), 4 sd allowed
+    assert abs(facts["holdout_predicted_purchases"] - actual) < 4 * math.sqrt(actual)
+    [(n, buyers)] = demo.rows(
+        "select count(*), count(*) filter (where holdout_purchases_30d > 0) from intermediate.int_clv_summaries "
+        "where summary_at = 'calibration_end'"
+    )
+    # AUC of a random score on the held-out half: mean 0.5, sd sqrt((n + 1) / (12 n_pos n_neg))
+    pos, neg = buyers / 2, (n - buyers) / 2
+    chance_sd = math.sqrt((pos + neg + 1) / (12 * pos * neg))
+    auc = facts["churn_holdout_auc"]
+    assert auc["logistic_regression"] > 0.5 + 4 * chance_sd
+    assert auc["bgnbd_p_no_purchase_30d"] > 0.5 + 4 * chance_sd
+
+
+def test_scores_are_bounded_and_reach_dim_customers(demo):
+    [(bad,)] = demo.rows(
+        "select count(*) from marts.customer_clv where not (p_alive between 0 and 1) or clv < 0 "
+        "or not (clv_lower <= clv and clv <= clv_upper) or clv_lower is null"
+    )
+    assert bad == 0
+    [(scored, buyers, matching)] = demo.rows(
+        "select (select count(*) from marts.customer_clv), "
+        "(select count(distinct customer_key) from marts.fct_orders where is_countable and customer_key is not null), "
+        "(select count(*) from marts.customer_clv as c join marts.dim_customers as d using (customer_key) "
+        " where c.clv = d.clv and c.p_alive = d.p_alive and c.churn_tier = d.churn_tier)"
+    )
+    assert scored == buyers == matching
+    folder = demo.settings.models_dir / "clv" / demo.facts["as_of"]
+    assert {"model_card.md", "params.json", "holdout_calibration.png"} <= {p.name for p in folder.iterdir()}
+
+
+def test_lifecycle_stage_covers_every_customer(demo):
+    rows = dict(demo.rows(
+        "select d.lifecycle_stage, count(*) from marts.dim_customers as d group by all"
+    ))
+    assert None not in rows and sum(rows.values()) == demo.rows("select count(*) from marts.dim_customers")[0][0]
+    assert {"prospect", "new", "active", "at_risk", "churned"} <= set(rows)
+    [(prospects_with_purchase, history_rows, customers)] = demo.rows(
+        "select (select count(*) from marts.dim_customers where lifecycle_stage = 'prospect' and order_count > 0), "
+        "(select count(*) from snapshots.customer_lifecycle_history where dbt_valid_to is null), "
+        "(select count(*) from marts.dim_customers)"
+    )
+    assert prospects_with_purchase == 0
+    assert history_rows == customers
+
+
+def test_thin_landing_falls_back_and_keeps_the_pipeline_green(tmp_path):
+    build = clv_build(tmp_path, 30, seed=3)
+    assert build.facts["bg_nbd_method"] == "heuristic"
+    assert any("too thin" in w for w in build.facts["warnings"])
+    [(n, bad, intervals)] = build.rows(
+        "select count(*), count(*) filter (where not (p_alive between 0 and 1) or clv < 0 or clv is null), "
+        "count(clv_lower) from marts.customer_clv"
+    )
+    assert n > 0 and bad == 0 and intervals == 0
+    methods = set(build.rows("select distinct method from marts.clv_model_params"))
+    assert methods == {("heuristic",)}
+    assert build.rows(
+        "select count(*) from marts.dim_customers where lifecycle_stage is null"
+    ) == [(0,)]
+    # the on-run-start hook creates the ml tables with the columns fit_clv writes
+    assert build.ml_columns_before_fit == build.rows(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'ml' and table_name in ('customer_clv_scores', 'clv_model_params') order by all"
+    )
