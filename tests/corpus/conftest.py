@@ -73,20 +73,22 @@ class Corpus:
         return dict(self.rows("select line, reason from raw.quarantine where file = ?", [file]))
 
     def assert_accounted(self) -> None:
-        """Every file's latest delivery: rows in = loaded + quarantined = rows in raw + in quarantine."""
+        """Every file's latest delivery: rows in = loaded + quarantined = its rows in raw + in quarantine."""
         assert_accounted(self.settings.warehouse)
 
 
 def assert_accounted(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         deliveries = con.execute(
-            "select source, entity, file, rows_in, rows_loaded, rows_quarantined from raw._deliveries "
-            "qualify row_number() over (partition by file order by loaded_at desc) = 1"
+            "select source, entity, file, delivery_hash, rows_in, rows_loaded, rows_quarantined "
+            "from raw._deliveries qualify row_number() over (partition by file order by loaded_at desc) = 1"
         ).fetchall()
         assert deliveries, "no delivery was logged"
-        for source, entity, file, rows_in, loaded, quarantined in deliveries:
-            [(in_raw,)] = con.execute(f"select count(*) from raw.{source}__{entity} where _file = ?", [file]).fetchall()
-            [(in_quarantine,)] = con.execute("select count(*) from raw.quarantine where file = ?", [file]).fetchall()
+        for source, entity, file, delivery, rows_in, loaded, quarantined in deliveries:
+            [(in_raw,)] = con.execute(f"select count(*) from raw.{source}__{entity} "
+                                      "where _file = ? and _delivery_hash = ?", [file, delivery]).fetchall()
+            [(in_quarantine,)] = con.execute("select count(*) from raw.quarantine where file = ? "
+                                             "and delivery_hash = ?", [file, delivery]).fetchall()
             assert rows_in == loaded + quarantined, file
             assert (loaded, quarantined) == (in_raw, in_quarantine), file
 

@@ -258,3 +258,24 @@ def test_api_schema_drift_new_renamed_and_retyped_columns(corpus) -> None:
     assert corpus.loaded_ids(files["4_retyped"]) == ["api-t1", "api-t4"]
     assert corpus.loaded_ids(files["1_base"]) == ["api-1", "api-2"]
     corpus.assert_accounted()
+
+
+@pytest.mark.parametrize("redelivery", [
+    b"", b"order_id,customer_id\n", b"<html>upload failed</html>", b"order_id,ordered_at,total_amount\n",
+    b"order_id,ordered_at,total_amount\no1,never,1\n",
+], ids=["empty", "missing_columns", "html", "header_only", "every_row_bad"])
+def test_redelivery_without_a_usable_row_keeps_the_previous_rows(corpus, redelivery: bytes) -> None:
+    file = corpus.write(f"{ORDERS}/daily.csv", csv_text([order("o1"), order("o2")], ORDER_HEADER))
+    corpus.extract(ORDERS, load_id="run1")
+    corpus.write(f"{ORDERS}/daily.csv", redelivery)
+
+    [result] = corpus.extract(ORDERS, load_id="run2").values()
+
+    assert result["status"] == "loaded" and result["rows_loaded"] == 0
+    assert corpus.loaded_ids(file) == ["o1", "o2"]
+    assert corpus.rows("select count(*) from raw._deliveries where file = ?", [file]) == [(2,)]
+    corpus.assert_accounted()
+    corpus.write(f"{ORDERS}/daily.csv", csv_text([order("o3")], ORDER_HEADER))
+    corpus.extract(ORDERS, load_id="run3")
+    assert corpus.loaded_ids(file) == ["o3"]
+    assert corpus.reasons(file) == {}

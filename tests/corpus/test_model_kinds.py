@@ -15,7 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
+from mercator.reporting.metrics import collect
 from mercator.transform import run_dbt
 
 from tests.mercator.dbt.identity_fixtures import copy_project
@@ -259,3 +261,10 @@ def test_naive_and_offset_timestamps_around_dst_changes_are_the_right_instants(b
     assert got == expected
     assert expected["dst-autumn-twice"] == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
     assert expected["dst-spring-gap"] == expected["dst-spring-after"] == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+
+def test_dashboard_revenue_leaves_out_orders_without_a_rate(built, tmp_path) -> None:
+    with duckdb.connect(str(built.corpus.settings.warehouse), read_only=True) as con:
+        data = collect(con, tmp_path)
+    [(priced,)] = built.rows("select sum(net_amount_reporting) from marts.fct_orders where is_countable")
+    assert (data.net_revenue, data.currency) == (priced, "USD")

@@ -95,7 +95,12 @@ def load_file(
     load_id: str,
     source_timezone: str,
 ) -> FileLoadResult:
-    """Load one delivery unless the same content was the file's latest delivery."""
+    """Load one delivery unless the same content was the file's latest delivery.
+
+    A delivery replaces the rows of the file's previous one, unless it has no usable row (empty,
+    header-only, unreadable, missing a required column): a failed or truncated upload then keeps
+    the previous rows, as a file removed from the landing folder does.
+    """
     relative = path.relative_to(landing_dir).as_posix()
     data = path.read_bytes()
     delivery_hash = hashlib.sha256(data).hexdigest()
@@ -117,8 +122,8 @@ def load_file(
     meta = _Delivery(entity, relative, delivery_hash, load_id, datetime.now(UTC))
     con.begin()
     try:
-        _delete_previous(con, meta)
         if staged is None:
+            _replace_previous_unless_kept(con, meta, new_rows=0)
             counts = _quarantine_whole_file(con, meta, unreadable, data)
         else:
             counts = _insert_checked(con, meta, staged, source_timezone, data)
@@ -150,7 +155,15 @@ class _Delivery:
         return [self.entity.source, self.entity.name, self.file, self.delivery_hash, self.load_id]
 
 
-def _delete_previous(con: duckdb.DuckDBPyConnection, meta: _Delivery) -> None:
+def _replace_previous_unless_kept(con: duckdb.DuckDBPyConnection, meta: _Delivery, new_rows: int) -> None:
+    """Delete the file's previous rows and quarantine, unless the new delivery loads no row."""
+    [(previous,)] = con.execute(
+        f"select count(*) from raw.{meta.entity.raw_table} where _file = ?", [meta.file]
+    ).fetchall()
+    if new_rows == 0 and previous:
+        log.warning("%s: the new delivery has no usable row; keeping the %d rows of the previous one",
+                    meta.file, previous)
+        return
     con.execute(f"delete from raw.{meta.entity.raw_table} where _file = ?", [meta.file])
     con.execute("delete from raw.quarantine where file = ?", [meta.file])
 
@@ -161,7 +174,10 @@ def _insert_checked(
     """Insert good rows into raw and bad ones into quarantine; a file whose header lacks required
     columns and that has no data row (a one-line JSON document, a wrong export) is quarantined whole."""
     checked = check_staged(con, meta.entity, staged.columns, source_timezone)
-    [(staged_rows,)] = con.execute(f"select count(*) from {CHECKED}").fetchall()
+    [(staged_rows, good_rows)] = con.execute(
+        f"select count(*), count(*) filter (where _reason is null) from {CHECKED}"
+    ).fetchall()
+    _replace_previous_unless_kept(con, meta, good_rows)
     if staged_rows == 0 and staged.columns and checked.file_reason:
         return _quarantine_whole_file(con, meta, checked.file_reason, data)
     existing = {name.lower() for name in raw_columns(con, meta.entity)}

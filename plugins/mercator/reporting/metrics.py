@@ -44,10 +44,10 @@ def _exists(con, table: str) -> bool:
 
 def _orders(con, data: DashboardData) -> None:
     data.orders, data.net_revenue = con.execute(
-        "select count(*), coalesce(sum(net_amount), 0) from marts.fct_orders where is_countable"
+        "select count(*), coalesce(sum(net_amount_reporting), 0) from marts.fct_orders where is_countable"
     ).fetchone()
-    currencies = con.execute(
-        "select distinct currency from marts.fct_orders where currency is not null"
+    currencies = con.execute(  # orders without an exchange rate are left out of revenue, never mixed in
+        "select distinct reporting_currency from marts.fct_orders"
     ).fetchall()
     data.currency = currencies[0][0] if len(currencies) == 1 else ""
     data.repeat_rate = con.execute(
@@ -65,7 +65,7 @@ def _orders(con, data: DashboardData) -> None:
 
 def _rfm(con, data: DashboardData, with_orders: bool) -> None:
     revenue = (
-        """(select customer_key, sum(net_amount) as revenue from marts.fct_orders
+        """(select customer_key, sum(net_amount_reporting) as revenue from marts.fct_orders
             where is_countable group by customer_key)"""
         if with_orders
         else "(select customer_key, monetary as revenue from marts.customer_rfm)"

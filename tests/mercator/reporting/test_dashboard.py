@@ -32,6 +32,7 @@ def warehouse(tmp_path):
             """create table marts.fct_orders as
                select 'o' || i as order_key, 'k' || (i % 30) as customer_key, 'USD' as currency,
                    (10 + i % 7)::decimal(18, 2) as net_amount, i % 11 <> 0 as is_countable,
+                   'USD' as reporting_currency, (10 + i % 7)::decimal(18, 2) as net_amount_reporting,
                    timestamp '2026-01-01' + to_days(i::int) as ordered_at
                from range(75) as t(i)"""
         )
