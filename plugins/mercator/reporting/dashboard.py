@@ -8,6 +8,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mercator.reporting.attribution import AttributionData, collect_attribution, model_comparison_chart
 from mercator.reporting.charts import rfm_heatmap, segment_bars
+from mercator.reporting.clv import ClvData, clv_histogram, collect_clv, p_alive_chart, tier_bars
 from mercator.reporting.metrics import DashboardData, collect
 
 DATA_DOCS = Path("quality") / "data_docs" / "index.html"
@@ -32,7 +33,10 @@ def _tiles(data: DashboardData) -> list[tuple[str, str]]:
 
 
 def render(
-    data: DashboardData, data_docs: str | None = None, attribution: AttributionData | None = None
+    data: DashboardData,
+    data_docs: str | None = None,
+    attribution: AttributionData | None = None,
+    clv: ClvData | None = None,
 ) -> str:
     env = Environment(
         loader=PackageLoader("mercator.reporting"), autoescape=select_autoescape(["j2", "html"])
@@ -45,6 +49,10 @@ def render(
         data_docs=data_docs,
         attribution=attribution,
         attribution_chart=model_comparison_chart(attribution) if attribution else "",
+        clv=clv,
+        clv_charts={"histogram": clv_histogram(clv), "p_alive": p_alive_chart(clv), "tiers": tier_bars(clv)}
+        if clv
+        else {},
     )
 
 
@@ -57,9 +65,10 @@ def build_dashboard(warehouse_path: Path, reports_dir: Path) -> Path:
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         data = collect(con, reports_dir)
         attribution = collect_attribution(con)
+        clv = collect_clv(con)
     docs = DATA_DOCS.as_posix() if (reports_dir / DATA_DOCS).exists() else None
     target = reports_dir / "dashboard.html"
     tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(render(data, docs, attribution), encoding="utf-8")
+    tmp.write_text(render(data, docs, attribution, clv), encoding="utf-8")
     tmp.replace(target)
     return target
