@@ -112,3 +112,18 @@ def test_dashboard_is_written_without_pii(run):
     emails = [e for (e,) in con.execute(
         "select email from marts.dim_customers where email is not null limit 50").fetchall()]
     assert "<svg" in html and not any(e in html for e in emails)
+
+
+def test_clv_scores_every_buyer_and_reaches_dim_customers(run):
+    _, _, _, con = run
+    buyers, scored, bad, staged, customers = con.execute(
+        "select (select count(distinct customer_key) from marts.fct_orders where is_countable "
+        "        and customer_key is not null), "
+        "(select count(*) from marts.customer_clv), "
+        "(select count(*) from marts.customer_clv where not (p_alive between 0 and 1) or clv < 0), "
+        "(select count(lifecycle_stage) from marts.dim_customers), (select count(*) from marts.dim_customers)"
+    ).fetchone()
+    assert scored == buyers > 0 and bad == 0 and staged == customers
+    assert con.execute("select count(*) from marts.dim_customers where clv is not null").fetchone()[0] == scored
+    assert {m for (m,) in con.execute("select distinct model from marts.clv_model_params").fetchall()} == {
+        "bg_nbd", "gamma_gamma"}
