@@ -50,8 +50,13 @@ def extract_entity(settings: Settings, entity_path: str, load_id: str) -> dict:
 def _check(settings: Settings, suites: tuple[str, ...]) -> dict:
     """Run the suites, raise on a critical failure; else the status per suite and every warning."""
     from mercator.quality import gate, run_suites
+    from mercator.quality.load_freshness import check_load_freshness
+    from mercator.quality.runner import write_last_run
 
     results = run_suites(settings.warehouse, suites, settings.reports_dir, as_of=settings.as_of)
+    if suites == RAW_SUITES:  # the raw gate also reports when each entity last got a delivery
+        results.append(check_load_freshness(settings))
+        write_last_run(results[-1:], settings.reports_dir / "quality")
     gate(results)
     return {
         "status": {r.suite: r.status for r in results},

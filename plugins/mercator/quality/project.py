@@ -145,6 +145,36 @@ def write_project(project_dir: Path, warehouse: Path, output_dir: Path) -> None:
         context.variables.save()
     shutil.rmtree(project_dir / "uncommitted", ignore_errors=True)
     _send_output_to_run_dir(project_dir)
+    _make_ids_stable(project_dir)
+
+
+def _make_ids_stable(project_dir: Path) -> None:
+    """Replace GX's random ids by ids derived from where each first appears, so that regenerating
+    an unchanged project changes no file (and a new suite adds files without rewriting the others)."""
+    import json
+    import re
+    import uuid
+
+    from ruamel.yaml import YAML
+
+    files = sorted(p for p in project_dir.rglob("*") if p.suffix in (".json", ".yml"))
+    first_seen: dict[str, str] = {}
+
+    def walk(node, where: str) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            walk(value, f"{where}/{key}")
+        if isinstance(node, str) and re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", node):
+            first_seen.setdefault(node, where)
+
+    for path in files:
+        text = path.read_text()
+        walk(json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(text), path.name)
+    for path in [*files, project_dir / "expectations" / ".ge_store_backend_id"]:
+        text = path.read_text()
+        for old, where in first_seen.items():
+            text = text.replace(old, str(uuid.uuid5(uuid.NAMESPACE_URL, f"mercator-gx:{where}")))
+        path.write_text(text)
 
 
 if __name__ == "__main__":

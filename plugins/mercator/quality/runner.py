@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -76,6 +77,7 @@ class SuiteResult:
     statistics: dict = field(default_factory=dict)
     reason: str = ""
     docs: str = ""  # this run's Data Docs page, relative to the reports dir
+    seconds: float = 0.0  # time to validate the suite
 
 
 def _describe(result) -> str:
@@ -91,6 +93,9 @@ def _describe(result) -> str:
         examples = details.get("partial_unexpected_list") or []
         if examples and config.type == "expect_column_values_to_be_in_set":  # codes, never personal data
             outcome += f" (e.g. {', '.join(map(str, examples[:3]))})"
+    elif config.type == "expect_table_columns_to_match_set":
+        missing = (details.get("details") or {}).get("mismatched", {}).get("missing", [])
+        outcome = f"missing column(s) {', '.join(missing)}"
     elif config.type == "unexpected_rows_expectation":
         outcome = f"{details.get('observed_value')} rows unexpected"
     else:
@@ -189,12 +194,14 @@ def run_suites(
                 validated = []
                 try:
                     for spec in to_run:
+                        start = time.perf_counter()
                         checkpoint_result = context.checkpoints.get(spec.name).run(
                             expectation_parameters=parameters
                         )
                         ((identifier, validation),) = checkpoint_result.run_results.items()
                         validated.append(identifier)
                         results.append(_from_validation(spec, validation))
+                        results[-1].seconds = round(time.perf_counter() - start, 2)
                 finally:
                     _release_warehouse(context)
                 if reports_dir is not None:
@@ -207,6 +214,10 @@ def run_suites(
     results.sort(key=lambda r: suite_names.index(r.suite))
     for result in results:
         log.info("quality %s: %s %s", result.suite, result.status, result.reason or result.statistics)
+        for problem in result.critical_failures:
+            log.error("quality %s critical: %s", result.suite, problem)
+        for problem in result.warnings:
+            log.warning("quality %s warning: %s", result.suite, problem)
     if reports_dir is not None:
         write_last_run(results, Path(reports_dir) / "quality")
     return results

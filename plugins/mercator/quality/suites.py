@@ -134,9 +134,10 @@ EVENT_TIME = {
     "sms/events": "timestamp",
     "ads/spend": "date",
 }
-# Consent decides who may be contacted: an unknown value stops the run. Odd amounts, statuses and
-# dates are flagged by the models (not countable, future-dated) and reported as warnings.
-_CRITICAL_VALUES = {"email_consent", "sms_consent", "push_consent"}
+# A raw value outside the contract (unknown consent or status, negative amount, future date) is
+# reported as a warning: staging maps it to a safe value (unknown consent, unknown status, not
+# countable, future-dated) and the mart suites check what activation reads. Critical on raw: the
+# table's shape, required values, and rows when a delivery had some.
 
 _RAW_EXTRAS: dict[str, tuple[Check, ...]] = {
     "shop/orders": (
@@ -173,8 +174,7 @@ def raw_checks(e: Entity) -> tuple[Check, ...]:
     ]
     for column in e.columns:
         if column.accepted:
-            severity = CRITICAL if column.name in _CRITICAL_VALUES else WARNING
-            checks.append(_in_set(column.name, column.accepted, severity))
+            checks.append(_in_set(column.name, column.accepted, WARNING))
         if column.type == "money":
             checks.append(_at_least(column.name, 0, WARNING))
     if e.path in EVENT_TIME:
@@ -193,6 +193,7 @@ def _raw_suite(e: Entity) -> SuiteSpec:
 
 _CONSENT_COLUMNS = ("email_consent", "sms_consent", "push_consent")
 _SCORES = (1, 2, 3, 4, 5)
+_SCORE_COLUMNS = ("r_score", "f_score", "m_score", "fm_score")
 
 _CORE_MARTS = (
     SuiteSpec(
@@ -255,7 +256,8 @@ _CORE_MARTS = (
                           "m_score", "fm_score", "segment", "as_of")),
             _not_null("customer_key"),
             _unique("customer_key"),
-            *(_in_set(c, _SCORES, CRITICAL) for c in ("r_score", "f_score", "m_score", "fm_score")),
+            *(_not_null(c) for c in _SCORE_COLUMNS),
+            *(_in_set(c, _SCORES, CRITICAL) for c in _SCORE_COLUMNS),
             _at_least("recency_days", 0, CRITICAL),
             _at_least("frequency", 1, CRITICAL),
             _no_rows(

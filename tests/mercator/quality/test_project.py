@@ -64,7 +64,8 @@ def test_data_docs_land_in_the_reports_dir_and_the_dashboard_links_them(tmp_path
     run_suites(warehouse, ["raw_shop_orders"], reports, PROJECT_DIR, as_of=AS_OF)
     run_suites(warehouse, ["raw_shop_orders"], reports, PROJECT_DIR, as_of=AS_OF)  # replaces the first
     run_suites(warehouse, ["marts_dim_customers", "marts_customer_rfm"], reports, PROJECT_DIR)
-    html = build_dashboard(warehouse, reports).read_text()
+    # the quality section reads last_run.json only: an empty warehouse keeps this test about it
+    html = build_dashboard(make_warehouse(tmp_path / "empty.duckdb", entities=()), reports).read_text()
 
     assert _tree(PROJECT_DIR) == before, "a run wrote into the committed GX project"
     docs = reports / "quality" / "data_docs"

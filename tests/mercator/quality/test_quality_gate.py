@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from mercator import pipeline
 from mercator.config import Settings
+from mercator.contract import ENTITIES
 from mercator.quality import QualityGateFailed, gate, run_suite, run_suites
 from mercator.quality.runner import QualityParams, expectation_parameters
 from mercator.quality.suites import FRESH_SINCE, LATEST_ALLOWED, SUITES
@@ -47,14 +48,14 @@ def test_broken_critical_expectation_on_a_raw_entity_stops_the_gate(tmp_path, pr
         GOOD_ORDERS,
         GOOD_CONTACTS,
         "update raw.shop__orders set ordered_at = null where _line in (7, 8)",
-        "update raw.crm__contacts set email_consent = 'maybe' where _line = 3",
+        "alter table raw.crm__contacts drop column updated_at",
     )
 
     results = run_suites(warehouse, ["raw_shop_orders", "raw_crm_contacts"], None, project, as_of=AS_OF)
 
     assert [r.status for r in results] == ["failed", "failed"]
-    assert any("ordered_at" in f and "2 of 500" in f for f in results[0].critical_failures)
-    assert any("email_consent" in f and "maybe" in f for f in results[1].critical_failures)
+    assert any("not_be_null(ordered_at)" in f and "2 of 500" in f for f in results[0].critical_failures)
+    assert any("expect_table_columns_to_match_set" in f and "updated_at" in f for f in results[1].critical_failures)
     with pytest.raises(QualityGateFailed, match="raw_shop_orders(.|\n)*raw_crm_contacts"):
         gate(results)
 
@@ -64,7 +65,13 @@ def test_warnings_let_the_run_go_on_and_are_returned_by_the_task(tmp_path):
         tmp_path / "w.duckdb",
         GOOD_ORDERS,
         GOOD_ITEMS,
+        GOOD_CONTACTS,
         "update raw.shop__orders set status = 'lost_in_post' where _line < 4",
+        "update raw.crm__contacts set sms_consent = 'yes please' where _line = 0",
+        "update raw.shop__orders set _loaded_at = now() - interval 2 hour",
+        "update raw.shop__order_items set _loaded_at = now() - interval 2 hour",
+        "update raw.crm__contacts set _loaded_at = now() - interval 5 day",  # no CRM delivery for 5 days
+        entities=tuple(e.path for e in ENTITIES),  # as prepare_warehouse leaves it
     )
     settings = replace(Settings.from_env(), warehouse=warehouse, reports_dir=tmp_path / "reports", as_of=AS_OF)
 
@@ -73,8 +80,14 @@ def test_warnings_let_the_run_go_on_and_are_returned_by_the_task(tmp_path):
     assert outcome["status"]["raw_shop_orders"] == "passed_with_warnings"
     (warning,) = outcome["warnings"]["raw_shop_orders"]
     assert "status" in warning and "4 of 500" in warning and "lost_in_post" in warning
+    assert outcome["status"]["raw_crm_contacts"] == "passed_with_warnings"
+    assert "sms_consent" in outcome["warnings"]["raw_crm_contacts"][0]
     assert set(pipeline.RAW_SUITES) == {s for s in SUITES if s.startswith("raw_")}
-    assert set(outcome["status"]) == set(pipeline.RAW_SUITES)
+    assert set(outcome["status"]) == {*pipeline.RAW_SUITES, "dbt_source_freshness"}
+    (stale_load,) = outcome["warnings"]["dbt_source_freshness"]  # entities never delivered are left out
+    assert stale_load.startswith("raw.crm__contacts: last delivery loaded") and "5.0 days" in stale_load
+    last_run = json.loads((tmp_path / "reports" / "quality" / "last_run.json").read_text())["suites"]
+    assert last_run["dbt_source_freshness"]["status"] == "passed_with_warnings"
 
 
 def test_referential_check_catches_order_items_without_an_order(tmp_path, project):

@@ -1,0 +1,40 @@
+"""Load freshness: `dbt source freshness` on the raw sources (loaded_at_field `_loaded_at`).
+
+It answers "when did Mercator last load a delivery of each entity", which no GX suite
+checks (the raw suites check how recent the records' own dates are). Thresholds live in
+dbt_project/models/staging/_raw__sources.yml; a stale source is a warning, never a stop.
+Entities that never received a delivery are left out (they are optional).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from mercator.config import Settings
+from mercator.quality.runner import PASSED, WARNED, SuiteResult
+
+NAME = "dbt_source_freshness"
+NEVER_LOADED = "0001-01-01"
+
+
+def check_load_freshness(settings: Settings) -> SuiteResult:
+    """Run dbt source freshness on `source:raw`; each stale entity becomes a warning."""
+    from mercator.transform import DbtFailed, run_dbt
+
+    with tempfile.TemporaryDirectory() as target:
+        try:
+            run_dbt(settings, "source", "freshness", "--select", "source:raw", target_path=Path(target))
+        except DbtFailed as failure:  # cannot tell how fresh the loads are: say so, do not stop the run
+            return SuiteResult(NAME, "raw.*", True, WARNED, [], [str(failure).splitlines()[0]])
+        results = json.loads((Path(target) / "sources.json").read_text())["results"]
+    loaded = [r for r in results if not str(r.get("max_loaded_at", "")).startswith(NEVER_LOADED)]
+    warnings = [
+        f"{r['unique_id'].removeprefix('source.mercator.')}: last delivery loaded {r['max_loaded_at'][:16]}"
+        f" ({r['max_loaded_at_time_ago_in_s'] / 86400:.1f} days before the check)"
+        for r in loaded
+        if r["status"] != "pass"
+    ]
+    statistics = {"evaluated_expectations": len(loaded), "successful_expectations": len(loaded) - len(warnings)}
+    return SuiteResult(NAME, "raw.*", True, WARNED if warnings else PASSED, [], warnings, statistics)
