@@ -28,9 +28,11 @@ def _row(order_id: str = "bad", ordered_at: str = "2026-03-01T10:00:00Z", total:
 ROW_KINDS = {
     "unparseable_numbers": (
         [_row("n1", total="12.50 USD"), _row("n2", total='"1.234,50"'), _row("n3", total="abc"),
-         _row("n4", total="€10")],
+         _row("n4", total="€10"), _row("n5", total="1e3"), _row("n6", total="99999999999999999999.99"),
+         _row("n7", total="NaN")],
         ["total_amount: not a number '12.50 USD'", "total_amount: not a number '1.234,50'",
-         "total_amount: not a number 'abc'", "total_amount: not a number '€10'"],
+         "total_amount: not a number 'abc'", "total_amount: not a number '€10'", "total_amount: not a number '1e3'",
+         "total_amount: not a number '99999999999999999999.99'", "total_amount: not a number 'NaN'"],
     ),
     "unparseable_timestamps": (
         [_row("t1", "yesterday"), _row("t2", "03/01/2026 10:00"), _row("t3", "2026-03-01T10:00:00 PST"),
@@ -238,10 +240,12 @@ def test_api_schema_drift_new_renamed_and_retyped_columns(corpus) -> None:
     new_column = [order("api-3", loyalty_tier="gold"), order("api-4", loyalty_tier="silver")]
     renamed = [{**{k: v for k, v in order(f"api-r{i}").items() if k != "total_amount"}, "amount": "5"}
                for i in (1, 2)]
+    renamed_optional = [{**{k: v for k, v in order("api-o1").items() if k != "email"}, "email_address": "o@x.test"}]
     retyped = [order("api-t1"), {**order("api-t2"), "total_amount": {"amount": "10.00", "currency": "EUR"}},
                {**order("api-t3"), "ordered_at": 1772373900}, {**order("api-t4"), "total_amount": 7.5}]
     files = {}
-    for name, rows in [("1_base", base), ("2_new", new_column), ("3_renamed", renamed), ("4_retyped", retyped)]:
+    for name, rows in [("1_base", base), ("2_new", new_column), ("3_renamed", renamed), ("4_retyped", retyped),
+                       ("5_renamed_optional", renamed_optional)]:
         files[name] = corpus.write(f"{ORDERS}/{name}.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
 
     results = corpus.extract(ORDERS)
@@ -257,6 +261,11 @@ def test_api_schema_drift_new_renamed_and_retyped_columns(corpus) -> None:
     }
     assert corpus.loaded_ids(files["4_retyped"]) == ["api-t1", "api-t4"]
     assert corpus.loaded_ids(files["1_base"]) == ["api-1", "api-2"]
+    assert results[files["2_new"]]["extra_columns"] == ("loyalty_tier",)
+    assert results[files["5_renamed_optional"]]["extra_columns"] == ("email_address",)
+    assert corpus.rows("select email, email_address from raw.shop__orders where order_id = 'api-o1'") == [
+        (None, "o@x.test")]
+    assert results[files["1_base"]]["extra_columns"] == ()
     corpus.assert_accounted()
 
 
@@ -279,3 +288,30 @@ def test_redelivery_without_a_usable_row_keeps_the_previous_rows(corpus, redeliv
     corpus.extract(ORDERS, load_id="run3")
     assert corpus.loaded_ids(file) == ["o3"]
     assert corpus.reasons(file) == {}
+
+
+@pytest.mark.parametrize("separator", [";", "\t"], ids=["semicolon", "tab"])
+def test_file_with_another_separator_is_quarantined_with_a_hint(corpus, separator: str) -> None:
+    text = "\n".join(separator.join(line.split(",")) for line in [",".join(ORDER_HEADER), GOOD_BEFORE]) + "\n"
+    file = corpus.write(f"{ORDERS}/excel.csv", text)
+
+    corpus.extract(ORDERS)
+
+    [reason] = set(corpus.reasons(file).values())
+    assert reason.startswith("file is missing required column(s): order_id, ordered_at, total_amount (one header")
+    assert reason.endswith("Mercator reads comma-separated files)")
+    corpus.assert_accounted()
+
+
+def test_messy_and_duplicate_header_names(corpus) -> None:
+    """Names match the contract trimmed and case-insensitively; a repeated column: the first is used."""
+    text = " Order_ID ,ORDERED_AT,total_amount,Total_Amount\no1,2026-03-01,10,999\n"
+    file = corpus.write(f"{ORDERS}/messy.csv", text)
+
+    [result] = corpus.extract(ORDERS).values()
+
+    assert corpus.rows('select order_id, total_amount, "Total_Amount_2" from raw.shop__orders') == [
+        ("o1", 10, "999")]
+    assert result["extra_columns"] == ("Total_Amount_2",)
+    assert corpus.reasons(file) == {}
+    corpus.assert_accounted()

@@ -35,6 +35,8 @@ class FileLoadResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     encoding: str | None = None
+    extra_columns: tuple[str, ...] = ()
+    """Columns the contract does not know (a new or renamed column): kept in raw, unused downstream."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,18 @@ def load_file(
         con.execute(f"drop table if exists {CHECKED}")
         drop_stage(con)
     rows_in, rows_loaded, rows_quarantined = counts
-    return FileLoadResult(relative, delivery_hash, "loaded", rows_in, rows_loaded, rows_quarantined, encoding)
+    extras = _extra_columns(entity, staged.columns) if staged else ()
+    if extras:
+        log.warning("%s: column(s) not in the contract, kept in raw but unused downstream: %s",
+                    relative, ", ".join(extras))
+    return FileLoadResult(
+        relative, delivery_hash, "loaded", rows_in, rows_loaded, rows_quarantined, encoding, extras
+    )
+
+
+def _extra_columns(entity: contract.Entity, columns: list[str]) -> tuple[str, ...]:
+    known = {c.name.lower() for c in entity.columns}
+    return tuple(c for c in columns if c.lower() not in known)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ CHECKED = "_mercator_checked"
 ISO_TIMESTAMP = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?"
 HAS_OFFSET = r"[T ][0-9:.]+(Z|[+-]\d{2}(:?\d{2})?)$"
 LATEST_UNIX_SECONDS = 32_503_680_000  # year 3000
+SEPARATORS = (";", "\t", "|")
 
 # type -> (pattern the trimmed text must match, error message)
 FORMATS = {
@@ -66,6 +67,8 @@ def check_staged(
     outputs += [f"{raw[name]} as {ident(name)}" for name in extras]
 
     missing_reason = f"file is missing required column(s): {', '.join(missing)}" if missing else None
+    if missing_reason and len(staged) == 1 and any(sep in staged[0] for sep in SEPARATORS):
+        missing_reason += f" (one header column {staged[0][:60]!r}: Mercator reads comma-separated files)"
     file_reason = literal(missing_reason) if missing_reason else "null"
     row_reason = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "null"
     row_or_pre = f"_pre_reason, case when _pre_reason is null then {row_reason} end"
