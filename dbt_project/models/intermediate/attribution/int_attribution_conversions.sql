@@ -1,5 +1,6 @@
 {#-
-    Conversions to attribute: countable orders of known customers, valued at their net amount.
+    Conversions to attribute: countable orders of known customers up to var as_of (when set),
+    valued at their net amount.
     is_new_customer marks the customer's first countable order (for CAC).
 -#}
 with
@@ -19,7 +20,10 @@ final as (
         net_amount as conversion_value,
         row_number() over (partition by customer_key order by ordered_at, order_key) = 1 as is_new_customer
     from orders
-    where is_countable and customer_key is not null
+    where
+        is_countable
+        and customer_key is not null
+        {% if var('as_of', '') %}and cast(ordered_at as date) <= cast('{{ var("as_of") }}' as date){% endif %}
 
 )
 

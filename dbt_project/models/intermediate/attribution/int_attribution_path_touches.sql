@@ -1,7 +1,7 @@
 {#-
-    Every touchpoint placed on one path. A touchpoint belongs to its customer's next conversion when
-    that comes within var attribution_lookback_days; otherwise to the customer's non-converting path
-    before that next conversion (or after the last one). path_id is the order_key of a conversion,
+    Every touchpoint up to var as_of (when set) placed on one path. A touchpoint belongs to its
+    customer's next conversion when that comes within var attribution_lookback_days; otherwise to
+    the customer's non-converting path before that next conversion (or after the last one). path_id is the order_key of a conversion,
     or 'open:<journey_key>:<next order_key or none>'.
 -#}
 with
@@ -9,6 +9,7 @@ with
 touchpoints as (
 
     select * from {{ ref('int_customer_touchpoints') }}
+    {% if var('as_of', '') %}where cast(touched_at as date) <= cast('{{ var("as_of") }}' as date){% endif %}
 
 ),
 
