@@ -52,6 +52,7 @@ def _o(order_id: str, day: str = "2026-02-01", total: str = "10.00", customer: s
                  **extra)
 
 
+PLACEHOLDERS = ("NULL", "n/a", "undefined", " none ", "-")
 RUN1_ORDERS = [
     _o("base-1", total="100.00"), _o("base-2", "2026-02-02", "50.00"), _o("base-3", "2026-02-03", "25.00"),
     _o("dupw-1", total="10.00"), _o("dupw-1", total="20.00"),
@@ -65,10 +66,14 @@ RUN1_ORDERS = [
     _o("cur-2", total="60.00", customer="cur"),
     _o("cur-3", total="40.00", customer="cur", currency="GBP"),
     _o("cur-4", total="10.00", customer="cur-only", currency="eur"),
+    _o("cur-5", total="5.00", customer="cur-ws", currency=" usd "),
     _o("enum-1", status="on_hold"), _o("enum-2", status=" Completed "),
     {**_o("inv-1"), "email": "john@@example", "phone": "call me"},
     _o("fut-0", "2026-02-10", customer="fut"), _o("fut-1", "2030-01-01", customer="fut"),
     *(_o(order_id, local, customer="dst") for order_id, local in DST_TIMES.items()),
+    *({**_o(f"ph-{i}"), "customer_id": placeholder, "email": "", "phone": ""}
+      for i, placeholder in enumerate(PLACEHOLDERS)),
+    *({**_o(f"ph-mail-{i}"), "customer_id": placeholder} for i, placeholder in enumerate(PLACEHOLDERS)),
 ]
 RUN2_ORDERS = [
     _o("dupa-1", total="30.00"),
@@ -210,6 +215,7 @@ def test_currencies_without_a_rate_are_flagged_and_never_summed(built) -> None:
         True, GBP_RATE, Decimal("40.00") * GBP_RATE)
     assert built.fct("cur-2", "reporting_currency, exchange_rate, net_amount_reporting") == (
         "USD", 1, Decimal("60.00"))
+    assert built.fct("cur-5", "currency, has_exchange_rate") == ("USD", True)
     rfm = {key: rest for key, *rest in built.rows(
         "select f.source_order_id, r.frequency, r.monetary, r.unpriced_order_count from marts.customer_rfm as r "
         "join marts.fct_orders as f using (customer_key) where f.source_order_id in ('cur-2', 'cur-4')")}
@@ -268,3 +274,13 @@ def test_dashboard_revenue_leaves_out_orders_without_a_rate(built, tmp_path) -> 
         data = collect(con, tmp_path)
     [(priced,)] = built.rows("select sum(net_amount_reporting) from marts.fct_orders where is_countable")
     assert (data.net_revenue, data.currency) == (priced, "USD")
+
+
+def test_placeholder_identifiers_link_nobody(built) -> None:
+    anonymous = built.rows("select customer_key from marts.fct_orders where source_order_id like 'ph-_'")
+    assert anonymous == [(None,)] * len(PLACEHOLDERS)
+    keys = built.rows(
+        "select count(distinct customer_key) from marts.fct_orders where source_order_id like 'ph-mail-%'")
+    assert keys == [(len(PLACEHOLDERS),)]
+    assert built.rows("select count(*) from staging.stg_shop__orders where order_id like 'ph-%' "
+                      "and customer_id is not null") == [(0,)]

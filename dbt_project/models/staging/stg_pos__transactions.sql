@@ -25,7 +25,7 @@ final as (
         {{ normalize_email('email') }} as email,
         occurred_at,
         total_amount,
-        coalesce(upper(currency), '{{ var("default_currency") }}') as currency,
+        coalesce(nullif(upper(trim(currency)), ''), '{{ var("default_currency") }}') as currency,
         lower(status) as status,
         _loaded_at as loaded_at
     from ranked

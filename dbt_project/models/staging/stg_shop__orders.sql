@@ -25,7 +25,7 @@ final as (
         {{ clean_identifier('anonymous_id') }} as anonymous_id,
         ordered_at,
         total_amount,
-        coalesce(upper(currency), '{{ var("default_currency") }}') as currency,
+        coalesce(nullif(upper(trim(currency)), ''), '{{ var("default_currency") }}') as currency,
         coalesce(discount_amount, 0) as discount_amount,
         coupon_code,
         {{ normalize_order_status('status') }} as status,

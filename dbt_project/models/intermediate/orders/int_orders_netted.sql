@@ -7,7 +7,8 @@
     net_amount_reporting converts net_amount into the reporting currency (var default_currency) with
     seed currency_rates; it is null, and has_exchange_rate false, when the seed has no rate.
     is_future_dated: placed more than var future_tolerance_hours after the delivery that carried the
-    order was loaded (a clock or data-entry error); such orders never count for as-of metrics.
+    order was loaded (a clock or data-entry error; false when the load time is unknown); such orders
+    never count for as-of metrics.
 -#}
 with
 
@@ -76,9 +77,9 @@ netted as (
             and refunds_resolved.gross_amount - refunds_resolved.refunded_amount > 0
             and refunds_resolved.status != 'unknown'
         ) as is_countable,
-        refunds_resolved.ordered_at > {{ dbt.dateadd(
+        coalesce(refunds_resolved.ordered_at > {{ dbt.dateadd(
             'hour', var('future_tolerance_hours'), 'refunds_resolved.loaded_at'
-        ) }} as is_future_dated
+        ) }}, false) as is_future_dated
     from refunds_resolved
     left join record_customers
         on
