@@ -1,9 +1,13 @@
-"""30-day churn risk: tiers from P(alive) and a logistic regression on behavioural features.
+"""30-day churn risk: a logistic regression on behavioural features, ranked into tiers.
 
 The logistic model predicts "no purchase in the next 30 days" from log frequency, days since the
 last purchase, log customer age and log mean order value. It is fitted on a random half of the
 calibration customers (label: no purchase in the first 30 holdout days) and its AUC is measured on
 the other half, next to the AUC of the BG/NBD scores on the same customers.
+
+Tiers rank customers by that risk (fallback: BG/NBD P(no purchase in 30 days)), not by P(alive):
+BG/NBD gives every one-time buyer P(alive) = 1, so 1 - P(alive) ranks next month's non-buyers
+worse than chance (holdout AUC 0.45 on the demo data).
 """
 
 from __future__ import annotations
@@ -22,16 +26,22 @@ FEATURES = ["log_frequency", "days_since_last_purchase", "log_age_days", "log_or
 
 @dataclass(frozen=True)
 class ChurnTiers:
-    """P(alive) below `severe_below` is severe risk, below `moderate_below` moderate, else light."""
+    """The riskiest `severe_share` of customers are severe, the next `moderate_share` moderate, the rest light."""
 
-    severe_below: float = 0.3
-    moderate_below: float = 0.7
+    severe_share: float = 0.2
+    moderate_share: float = 0.3
 
 
-def churn_tier(p_alive: np.ndarray, tiers: ChurnTiers = ChurnTiers()) -> np.ndarray:
-    p_alive = np.asarray(p_alive, dtype=float)
+def churn_tier(risk: np.ndarray, tiers: ChurnTiers = ChurnTiers()) -> np.ndarray:
+    """Tier of each customer by the rank of its churn risk (higher = riskier); equal risks share a tier."""
+    risk = np.asarray(risk, dtype=float)
+    if len(risk) == 0:
+        return np.array([], dtype=object)
+    at_least_as_risky = rankdata(-risk, method="max") / len(risk)
     return np.where(
-        p_alive < tiers.severe_below, "severe", np.where(p_alive < tiers.moderate_below, "moderate", "light")
+        at_least_as_risky <= tiers.severe_share,
+        "severe",
+        np.where(at_least_as_risky <= tiers.severe_share + tiers.moderate_share, "moderate", "light"),
     )
 
 

@@ -124,10 +124,12 @@ def run_clv(
     notes = tuple(str(item.message) for item in caught if issubclass(item.category, ClvWarning))
     for item in caught:
         warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
-    scores["churn_tier"] = churn_tier(scores["p_alive"].to_numpy(), config.tiers)
     scores["churn_probability_30d"] = (
         validation.churn.predict(summary) if validation is not None else np.full(len(summary), np.nan)
     )
+    risk = scores["churn_probability_30d"].to_numpy(dtype=float)
+    risk = np.where(np.isfinite(risk), risk, scores["p_no_purchase_30d"].to_numpy(dtype=float))
+    scores["churn_tier"] = churn_tier(risk, config.tiers)
     scores["as_of"] = as_of
     return ClvRun(
         as_of, bgnbd, gamma_gamma, summary, scores, params_table(bgnbd, gamma_gamma, as_of), validation, notes

@@ -51,8 +51,8 @@ def clv_config(settings: pd.Series) -> ClvConfig:
             n_draws=int(settings["interval_draws"]),
         ),
         tiers=ChurnTiers(
-            severe_below=float(settings["churn_severe_below"]),
-            moderate_below=float(settings["churn_moderate_below"]),
+            severe_share=float(settings["churn_severe_share"]),
+            moderate_share=float(settings["churn_moderate_share"]),
         ),
     )
 

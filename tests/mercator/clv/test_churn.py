@@ -17,10 +17,15 @@ def test_auc_equals_pair_count_with_ties():
     assert roc_auc(scores, np.ones(300, bool)) != roc_auc(scores, np.ones(300, bool))
 
 
-def test_tiers_monotone_in_p_alive():
-    p_alive = np.linspace(0, 1, 101)
-    tiers = churn_tier(p_alive, ChurnTiers(severe_below=0.2, moderate_below=0.6))
+def test_tiers_follow_the_rank_of_risk_and_their_shares():
+    risk = np.random.default_rng(1).random(1000)
+    tiers = churn_tier(risk, ChurnTiers(severe_share=0.2, moderate_share=0.3))
     severity = np.array([TIERS.index(tier) for tier in tiers])
-    assert (np.diff(severity) <= 0).all()
-    assert set(tiers) == set(TIERS)
-    assert tiers[p_alive < 0.2].tolist() == ["severe"] * 20
+    assert (np.diff(severity[np.argsort(risk)]) >= 0).all()
+    assert [int((tiers == t).sum()) for t in TIERS] == [500, 300, 200]
+
+
+def test_equal_risks_share_a_tier():
+    risk = np.array([0.9, 0.5, 0.5, 0.8, *[0.1] * 6])
+    tiers = churn_tier(risk, ChurnTiers(severe_share=0.2, moderate_share=0.3))
+    assert tiers.tolist() == ["severe", "moderate", "moderate", "severe", *["light"] * 6]

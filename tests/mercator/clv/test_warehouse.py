@@ -87,6 +87,16 @@ def test_holdout_purchases_and_churn_auc(demo):
     assert auc["bgnbd_p_no_purchase_30d"] > 0.5 + 4 * chance_sd
 
 
+def test_churn_tiers_rank_by_churn_risk_in_their_shares(demo):
+    rows = dict((tier, (n, low, high)) for tier, n, low, high in demo.rows(
+        "select churn_tier, count(*), min(churn_probability_30d), max(churn_probability_30d) "
+        "from marts.customer_clv group by all"
+    ))
+    total = sum(n for n, _, _ in rows.values())
+    assert rows["severe"][0] <= 0.2 * total < rows["severe"][0] + rows["moderate"][0]
+    assert rows["light"][2] <= rows["moderate"][1] and rows["moderate"][2] <= rows["severe"][1]
+
+
 def test_scores_are_bounded_and_reach_dim_customers(demo):
     [(bad,)] = demo.rows(
         "select count(*) from marts.customer_clv where not (p_alive between 0 and 1) or clv < 0 "
