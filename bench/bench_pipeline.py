@@ -23,7 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-STAGES = ("extract", "check_raw", "transform", "transform_scored", "check_marts", "activate", "report")
+STAGES = (
+    "extract", "check_raw", "transform", "fit_clv", "attribute", "transform_scored", "check_marts", "activate", "report"
+)
 
 def run_stage(stage: str) -> None:
     """Child mode: run one pipeline step and print its cost as JSON."""
