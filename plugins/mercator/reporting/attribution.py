@@ -57,16 +57,18 @@ def collect_attribution(con) -> AttributionData | None:
     data.spend_model = "markov" if "markov" in data.models else data.models[0]
     data.campaigns = _rows(
         con,
-        """select channel, campaign, cast(sum(spend) as double) as spend, sum(conversions) as conversions,
-               sum(revenue) as revenue, sum(new_customers) as new_customers
+        """select channel, campaign, cast(sum(spend) as double) as spend,
+               cast(sum(conversions) as double) as conversions, cast(sum(revenue) as double) as revenue,
+               cast(sum(new_customers) as double) as new_customers
            from marts.channel_performance where model = ?
            group by channel, campaign having sum(spend) > 0 order by spend desc""",
         [data.spend_model],
     )
     data.channel_roas = _rows(
         con,
-        """select channel, model, cast(sum(spend) as double) as spend, sum(revenue) / sum(spend) as roas,
-               sum(spend) / nullif(sum(new_customers), 0) as cac
+        """select channel, model, cast(sum(spend) as double) as spend,
+               cast(sum(revenue) / sum(spend) as double) as roas,
+               cast(sum(spend) / nullif(sum(new_customers), 0) as double) as cac
            from marts.channel_performance group by channel, model having sum(spend) > 0
            order by channel, model""",
     )

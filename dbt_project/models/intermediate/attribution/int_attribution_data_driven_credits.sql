@@ -78,11 +78,17 @@ channel_shares as (
         channel,
         model,
         coalesce(
-            conversion_weight / nullif(sum(conversion_weight) over (partition by order_key, model), 0),
+            conversion_weight / nullif(sum(conversion_weight) over (
+                partition by order_key, model
+                order by channel rows between unbounded preceding and unbounded following
+            ), 0),
             1.0 / count(*) over (partition by order_key, model)
         ) as credit_share,
         coalesce(
-            revenue_weight / nullif(sum(revenue_weight) over (partition by order_key, model), 0),
+            revenue_weight / nullif(sum(revenue_weight) over (
+                partition by order_key, model
+                order by channel rows between unbounded preceding and unbounded following
+            ), 0),
             1.0 / count(*) over (partition by order_key, model)
         ) as revenue_share
     from weighted_channels

@@ -56,7 +56,9 @@ weighted as (
             when touch_position = 1 or touch_position = touch_count then 0.4
             else 0.2 / (touch_count - 2)
         end as position_based,
-        decay_weight / sum(decay_weight) over (partition by order_key) as time_decay
+        decay_weight / sum(decay_weight) over (
+            partition by order_key order by touchpoint_id rows between unbounded preceding and unbounded following
+        ) as time_decay
     from positioned
 
 ),

@@ -1,3 +1,7 @@
+{#-
+    Credits are exact decimals: sums over them (by channel, day, campaign) do not depend on the
+    order in which a parallel engine adds them, so reruns give identical marts.
+-#}
 with
 
 rule_credits as (
@@ -38,8 +42,8 @@ final as (
         conversions.ordered_at as converted_at,
         cast(conversions.ordered_at as date) as conversion_date,
         conversions.is_new_customer,
-        credits.credit,
-        credits.revenue
+        cast(credits.credit as decimal(38, 18)) as credit,
+        cast(credits.revenue as decimal(38, 12)) as revenue
     from credits
     inner join conversions
         on credits.order_key = conversions.order_key
