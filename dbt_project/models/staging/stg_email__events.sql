@@ -6,12 +6,22 @@ source as (
 
 ),
 
+keyed as (
+
+    -- a webhook retry may carry the address typed differently: deduplicate on it trimmed and lower-cased
+    select
+        *,
+        lower(trim(email)) as email_as_key
+    from source
+
+),
+
 ranked as (
 
     select
         *,
-        {{ latest_delivery_rank(['email', '"timestamp"', 'event', 'sg_message_id', 'url']) }} as delivery_rank
-    from source
+        {{ latest_delivery_rank(['email_as_key', '"timestamp"', 'event', 'sg_message_id', 'url']) }} as delivery_rank
+    from keyed
 
 ),
 
@@ -19,7 +29,7 @@ final as (
 
     select
         {{ dbt.hash(dbt.concat([
-            "coalesce(email, '')", "'|'", "coalesce(cast(\"timestamp\" as " ~ dbt.type_string() ~ "), '')",
+            "coalesce(email_as_key, '')", "'|'", "coalesce(cast(\"timestamp\" as " ~ dbt.type_string() ~ "), '')",
             "'|'", "coalesce(event, '')", "'|'", "coalesce(sg_message_id, '')", "'|'", "coalesce(url, '')",
         ])) }} as email_event_key,
         {{ normalize_email('email') }} as email,
