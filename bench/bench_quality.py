@@ -30,36 +30,36 @@ SCORING = ("attribute", "fit_clv", "transform_scored")
 
 
 def run_gate(gate: str, result_format: str | None) -> None:
-    """Child mode: run one gate (optionally with another result format) and print per-suite seconds."""
+    """Child mode: run one gate and print its seconds and each suite's.
+
+    With `result_format`, run the gate's suites through a copy of the GX project whose
+    checkpoints use that format instead (no dbt source freshness, nothing recorded).
+    """
+    import shutil
+    import tempfile
     import time
 
     from mercator import pipeline
     from mercator.config import Settings
-    from mercator.quality import project
+    from mercator.quality import run_suites
+    from mercator.quality.project import PROJECT_DIR
 
-    if result_format:
-        project.RESULT_FORMAT = {"result_format": result_format}
-        _override_checkpoint_result_format(result_format)
     settings = Settings.from_env()
-    start = time.perf_counter()
-    getattr(pipeline, gate)(settings)
-    seconds = round(time.perf_counter() - start, 2)
-    last_run = json.loads((settings.reports_dir / "quality" / "last_run.json").read_text())["suites"]
     suites = pipeline.RAW_SUITES if gate == "check_raw" else pipeline.MART_SUITES
-    print(json.dumps({"seconds": seconds, "suites": {s: last_run[s]["seconds"] for s in suites}}))
-
-
-def _override_checkpoint_result_format(result_format: str) -> None:
-    """Make every checkpoint run with `result_format` (the runner passes none of its own)."""
-    import great_expectations as gx
-
-    original = gx.Checkpoint.run
-
-    def run(self, *args, **kwargs):
-        self.result_format = result_format
-        return original(self, *args, **kwargs)
-
-    gx.Checkpoint.run = run
+    start = time.perf_counter()
+    if result_format:
+        with tempfile.TemporaryDirectory() as tmp:
+            project = Path(shutil.copytree(PROJECT_DIR, Path(tmp) / "expectations"))
+            for checkpoint in (project / "checkpoints").glob("*.json"):
+                config = json.loads(checkpoint.read_text())
+                checkpoint.write_text(json.dumps({**config, "result_format": {"result_format": result_format}}))
+            results = run_suites(settings.warehouse, suites, None, project, as_of=settings.as_of)
+        per_suite = {r.suite: r.seconds for r in results}
+    else:
+        getattr(pipeline, gate)(settings)
+        last_run = json.loads((settings.reports_dir / "quality" / "last_run.json").read_text())["suites"]
+        per_suite = {s: last_run[s]["seconds"] for s in suites}
+    print(json.dumps({"seconds": round(time.perf_counter() - start, 2), "suites": per_suite}))
 
 
 def _rows(warehouse: Path) -> dict[str, int]:
