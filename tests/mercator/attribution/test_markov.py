@@ -1,6 +1,5 @@
 import contextlib
 import io
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -112,33 +111,3 @@ def test_markov_agrees_with_channel_attribution_within_one_point(order):
     ours = ours.loc[expected.index]
     assert np.abs(ours["conversions"] - expected["total_conversions"]).max() < 0.01
     assert np.abs(ours["revenue"] - expected["total_conversion_value"]).max() < 0.01
-
-
-def test_one_hundred_thousand_distinct_paths_take_seconds():
-    rng = np.random.default_rng(5)
-    channels = np.array([f"channel_{i}" for i in range(12)], dtype=object)
-    codes, lengths = rng.integers(0, 12, (110_000, 10)), rng.integers(5, 11, 110_000)
-    paths = [" > ".join(channels[row[:n]]) for row, n in zip(codes, lengths, strict=True)]
-    conversions = rng.integers(0, 3, len(paths))
-    data = (
-        pd.DataFrame(
-            {
-                "path": paths,
-                "conversions": conversions,
-                "non_conversions": rng.integers(0, 20, len(paths)),
-                "conversion_value": conversions * rng.uniform(10, 100, len(paths)),
-            }
-        )
-        .groupby("path", as_index=False)
-        .sum()
-    )
-    assert len(data) >= 100_000
-
-    started = time.perf_counter()
-    credits = attribute_paths(data)
-    elapsed = time.perf_counter() - started
-
-    assert elapsed < 10
-    totals = credits.groupby("model")[["conversions", "revenue"]].sum()
-    assert totals["conversions"].to_numpy() == pytest.approx(data["conversions"].sum(), rel=1e-12)
-    assert totals["revenue"].to_numpy() == pytest.approx(data["conversion_value"].sum(), rel=1e-12)
