@@ -12,15 +12,19 @@ COUNTS = {
     "customers with RFM": "select count(*) from marts.customer_rfm",
     "quarantined rows": "select count(*) from raw.quarantine",
     "audience at risk (email)": "select count(*) from marts.audience_at_risk_email",
+    "severe churn risk": "select count(*) from marts.customer_clv where churn_tier = 'severe'",
+    "expected CLV, all customers": "select sum(clv) from marts.customer_clv",
+    "attributed orders": "select count(distinct order_key) from marts.attribution_credits",
 }
 SEGMENTS = "select segment, count(*) as n from marts.customer_rfm group by segment order by n desc"
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     try:
-        return f"{con.execute(sql).fetchone()[0]:,}"
+        value = con.execute(sql).fetchone()[0]
     except duckdb.CatalogException:
         return "n/a (table absent)"
+    return "n/a" if value is None else f"{value:,.0f}"
 
 
 def main() -> None:
