@@ -120,6 +120,17 @@ def _no_rows(query: str, description: str, severity: str) -> Check:
                  description)
 
 
+def _customers_exist(description: str, condition: str = "") -> Check:
+    """Every row's customer_key is in dim_customers (`condition`: more it must meet there)."""
+    return _no_rows(
+        f"""select checked.* from (select * from {{batch}}) as checked
+            where not exists (select 1 from marts.dim_customers as customers
+                              where customers.customer_key = checked.customer_key {condition})""",
+        description,
+        CRITICAL,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Raw suites: one per landing entity, derived from the contract.
 # ---------------------------------------------------------------------------------------------
@@ -260,13 +271,7 @@ _CORE_MARTS = (
             *(_in_set(c, _SCORES, CRITICAL) for c in _SCORE_COLUMNS),
             _at_least("recency_days", 0, CRITICAL),
             _at_least("frequency", 1, CRITICAL),
-            _no_rows(
-                """select rfm.* from (select * from {batch}) as rfm
-                   where not exists (select 1 from marts.dim_customers as customers
-                                     where customers.customer_key = rfm.customer_key)""",
-                "every scored customer is in dim_customers",
-                CRITICAL,
-            ),
+            _customers_exist("every scored customer is in dim_customers"),
         ),
     ),
     SuiteSpec(
@@ -289,21 +294,14 @@ _CORE_MARTS = (
             _not_null("customer_key"),
             _unique("customer_key"),
             _not_null("email"),
-            _no_rows(
-                """select audience.* from (select * from {batch}) as audience
-                   where not exists (select 1 from marts.dim_customers as customers
-                                     where customers.customer_key = audience.customer_key
-                                       and customers.email_consent = 'granted')""",
-                "every member has granted email consent",
-                CRITICAL,
-            ),
+            _customers_exist("every member has granted email consent", "and customers.email_consent = 'granted'"),
         ),
     ),
 )
 
 # ---------------------------------------------------------------------------------------------
-# Suites of later areas: CLV and attribution helpers add their marts' SuiteSpecs below, in their
-# own section, then run `python -m mercator.quality.project`.
+# Suites of the CLV and attribution marts; after editing any suite run
+# `python -m mercator.quality.project`.
 # ---------------------------------------------------------------------------------------------
 
 # --- CLV ---
@@ -327,13 +325,7 @@ _CLV_MARTS: tuple[SuiteSpec, ...] = (
             _not_before("clv", "clv_lower", CRITICAL),
             _not_before("clv_upper", "clv", CRITICAL),
             _in_set("churn_tier", ("light", "moderate", "severe"), CRITICAL),
-            _no_rows(
-                """select clv.* from (select * from {batch}) as clv
-                   where not exists (select 1 from marts.dim_customers as customers
-                                     where customers.customer_key = clv.customer_key)""",
-                "every scored customer is in dim_customers",
-                CRITICAL,
-            ),
+            _customers_exist("every scored customer is in dim_customers"),
         ),
     ),
     SuiteSpec(
@@ -357,13 +349,7 @@ _CLV_MARTS: tuple[SuiteSpec, ...] = (
             _has_rows(WARNING),
             _has_columns(("customer_key", "lifecycle_stage", "churn_tier", "p_alive", "clv",
                           "days_since_first_purchase", "days_since_last_purchase", "as_of")),
-            _no_rows(
-                """select lifecycle.* from (select * from {batch}) as lifecycle
-                   where not exists (select 1 from marts.dim_customers as customers
-                                     where customers.customer_key = lifecycle.customer_key)""",
-                "every customer with a lifecycle stage is in dim_customers",
-                CRITICAL,
-            ),
+            _customers_exist("every customer with a lifecycle stage is in dim_customers"),
         ),
     ),
 )
