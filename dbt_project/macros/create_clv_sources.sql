@@ -27,6 +27,9 @@
         time_unit {{ dbt.type_string() }},
         as_of date,
         n_customers {{ dbt.type_bigint() }},
-        log_likelihood double
+        log_likelihood double,
+        status {{ dbt.type_string() }},
+        status_reason {{ dbt.type_string() }},
+        fallback {{ dbt.type_string() }}
     );
 {% endmacro %}

@@ -21,6 +21,8 @@ from scipy.stats import rankdata
 from mercator.clv.engine import warn
 
 TIERS = ("light", "moderate", "severe")
+MIN_PER_CLASS = 10  # training customers needed in each class (bought / did not buy in 30 days)
+FALLBACK = "bgnbd_p_no_purchase_30d"
 FEATURES = ["log_frequency", "days_since_last_purchase", "log_age_days", "log_order_value"]
 
 
@@ -76,6 +78,8 @@ class ChurnModel:
     holdout_auc: dict[str, float]
     n_train: int
     n_test: int
+    status: str = "fitted"
+    reason: str = ""
 
     def predict(self, summary: pd.DataFrame) -> np.ndarray:
         """P(no purchase in the next 30 days); null when the regression could not be fitted."""
@@ -103,15 +107,22 @@ def fit_churn_model(
     test = np.random.default_rng(seed).random(len(calibration)) < 0.5
     features = churn_features(calibration)
     auc = {name: roc_auc(np.asarray(score)[test], churned[test]) for name, score in bgnbd_scores.items()}
-    coefficients = None
-    try:
-        result = sm.Logit(churned[~test].astype(float), features[~test]).fit(disp=0, maxiter=200)
-        if not result.mle_retvals.get("converged", False) or not np.all(np.isfinite(result.params)):
-            raise ValueError("logistic regression did not converge")
-        coefficients = {name: float(value) for name, value in result.params.items()}
-    except (ValueError, np.linalg.LinAlgError, PerfectSeparationError) as error:
-        warn(f"churn regression not fitted ({error}); churn tiers rely on P(alive) only")
-    model = ChurnModel(coefficients, auc, int((~test).sum()), int(test.sum()))
+    coefficients, status, reason = None, "fitted", "logistic regression fitted on half the calibration customers"
+    train = churned[~test]
+    if min(train.sum(), (~train).sum()) < MIN_PER_CLASS:
+        status = "too_thin"
+        reason = f"too thin for the churn regression: {int(train.sum())} churned, {int((~train).sum())} not"
+    else:
+        try:
+            result = sm.Logit(train.astype(float), features[~test]).fit(disp=0, maxiter=200)
+            if not result.mle_retvals.get("converged", False) or not np.all(np.isfinite(result.params)):
+                raise ValueError("logistic regression did not converge")
+            coefficients = {name: float(value) for name, value in result.params.items()}
+        except (ValueError, np.linalg.LinAlgError, PerfectSeparationError) as error:
+            status, reason = "no_convergence", f"churn regression not fitted ({error})"
+    if coefficients is None:
+        warn(f"{reason}; churn tiers rank by {FALLBACK}")
+    model = ChurnModel(coefficients, auc, int((~test).sum()), int(test.sum()), status, reason)
     if coefficients is not None:
         model.holdout_auc["logistic_regression"] = roc_auc(model.predict(calibration)[test], churned[test])
     return model

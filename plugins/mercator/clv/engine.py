@@ -5,21 +5,28 @@ each one, which gives the same likelihood as one row per customer at a fraction 
 Predictions are the published closed forms in numpy, taking parameters rather than a fitter, so
 the fitting library can be swapped (e.g. for pymc-marketing) without touching scoring.
 
-Fallbacks (each emits a `ClvWarning` and is recorded in `method` and `notes`):
-- BG/NBD: too few customers or repeat buyers, no convergence even with a small L2 penalty, or
-  non-finite parameters -> `heuristic`: each customer buys at a shrunk historical rate
-  rate = (x + rho * tau) / (T + tau) (rho = population repeat rate, tau = 30 days of pseudo-history),
-  is alive with probability exp(-rate * (T - recency)), and expects p_alive * rate * t purchases.
-- Gamma-Gamma: too few repeat buyers, no convergence, or q <= 1 (population mean spend undefined)
-  -> `heuristic`: expected order value (x * m + m_bar) / (x + 1), m_bar the population's mean
-  repeat order value.
-A fit that only converged with the penalty is kept as `mle_penalized` with a warning.
+Every model carries a `status` (`fitted` when all is well; see STATUSES) and the reason in words.
+Fallbacks (each emits a `ClvWarning`; `method` is then `heuristic`, `fallback` names it):
+- BG/NBD, `shrunk_rate_heuristic`: used when the data are too thin, no customer ever bought twice,
+  no customer has any history (all first purchases on the as-of date), no fit converges even with a
+  small L2 penalty, or the fit hits a parameter bound (a parameter at the edge of its range or not
+  identified by the data). Each customer buys at a shrunk historical rate
+  rate = (x + rho * tau) / (T + tau), tau = 30 days of pseudo-history, rho the population's repeat
+  rate (sum(x) + 1/2) / (sum(T) + n * tau) (Jeffreys' half purchase and tau days per customer keep it
+  finite and positive without history), is alive with probability exp(-rate * (T - recency)), and
+  expects p_alive * rate * t purchases.
+- Gamma-Gamma, `shrunk_mean_heuristic`: too few repeat buyers, no convergence, a bound hit, or
+  q <= 1 (population mean spend undefined): expected order value (x * m + m_bar) / (x + 1), m_bar the
+  population's mean repeat order value (the mean first order value when nobody bought twice).
+A fit that only converged with the penalty is kept as `mle_penalized`, status `penalized`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -28,6 +35,23 @@ from scipy.special import betaln, expit, gammaln, hyp2f1
 TIME_UNIT_DAYS = {"day": 1.0, "week": 7.0}
 PENALIZERS = (0.0, 1e-3, 1e-2)
 HEURISTIC_PSEUDO_DAYS = 30.0
+# A fitted shape parameter outside this range, or a log-parameter whose standard error exceeds
+# MAX_LOG_SE (its 90% interval spans more than a factor ~27), means the fit hit a bound.
+SHAPE_BOUNDS = (1e-4, 1e4)
+MAX_LOG_SE = 2.0
+SHAPE_PARAMETERS = {"r", "a", "b", "p", "q"}
+FITTED, PENALIZED = "fitted", "penalized"
+STATUSES = {
+    FITTED: "fitted by maximum likelihood",
+    PENALIZED: "converged only with an L2 penalty: parameters are shrunk",
+    "at_bound": "the fit hit a parameter bound",
+    "too_thin": "too few customers or repeat buyers to fit",
+    "no_repeat_buyers": "no customer bought twice",
+    "no_history": "no customer has any history before the as-of date",
+    "no_convergence": "no fit converged",
+    "undefined_mean": "population mean order value undefined (q <= 1)",
+}
+BG_FALLBACK, GG_FALLBACK = "shrunk_rate_heuristic", "shrunk_mean_heuristic"
 
 
 class ClvWarning(UserWarning):
@@ -84,10 +108,29 @@ class BgNbd:
     time_unit: str
     method: str
     notes: tuple[str, ...] = field(default=())
+    status: str = FITTED
+    reason: str = ""
+    repeat_rate_log_var: float = 0.0
 
     @property
     def is_fallback(self) -> bool:
         return self.params is None
+
+    @property
+    def fallback(self) -> str | None:
+        return BG_FALLBACK if self.params is None else None
+
+    def uncertainty(self) -> tuple[dict[str, float], np.ndarray | None]:
+        """The uncertain parameters and their log-scale covariance (the heuristic's: its repeat rate)."""
+        if self.params is None:
+            return {"repeat_rate": self.repeat_rate}, np.array([[self.repeat_rate_log_var]])
+        return self.params, self.log_params_cov
+
+    def scaled(self, name: str, factor: float) -> BgNbd:
+        """This model with one uncertain parameter multiplied by `factor`."""
+        if self.params is None:
+            return replace(self, repeat_rate=self.repeat_rate * factor)
+        return replace(self, params={**self.params, name: self.params[name] * factor})
 
     def p_alive(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
         if self.params is None:
@@ -127,10 +170,29 @@ class GammaGamma:
     frequency_spend_correlation: float
     method: str
     notes: tuple[str, ...] = field(default=())
+    status: str = FITTED
+    reason: str = ""
+    mean_order_value_log_var: float = 0.0
 
     @property
     def is_fallback(self) -> bool:
         return self.params is None
+
+    @property
+    def fallback(self) -> str | None:
+        return GG_FALLBACK if self.params is None else None
+
+    def uncertainty(self) -> tuple[dict[str, float], np.ndarray | None]:
+        """The uncertain parameters and their log-scale covariance (the heuristic's: its mean order value)."""
+        if self.params is None:
+            return {"mean_order_value": self.mean_order_value}, np.array([[self.mean_order_value_log_var]])
+        return self.params, self.log_params_cov
+
+    def scaled(self, name: str, factor: float) -> GammaGamma:
+        """This model with one uncertain parameter multiplied by `factor`."""
+        if self.params is None:
+            return replace(self, mean_order_value=self.mean_order_value * factor)
+        return replace(self, params={**self.params, name: self.params[name] * factor})
 
     def expected_order_value(self, x: np.ndarray, m: np.ndarray) -> np.ndarray:
         if self.params is None:
@@ -213,14 +275,54 @@ def gamma_gamma_expected_value(params: dict[str, float], x, m) -> np.ndarray:
     return (1 - own_weight) * (v * p / (q - 1)) + own_weight * np.where(x > 0, m, 0.0)
 
 
-def _mle_with_penalty_retries(fit, names: list[str]) -> tuple[dict, np.ndarray | None, str, list[str]]:
-    """Fit unpenalised, then with growing L2 penalties; return params, log-param covariance, method, notes."""
+@dataclass(frozen=True)
+class _Fit:
+    params: dict[str, float]
+    log_params_cov: np.ndarray | None
+    method: str
+    status: str
+    reason: str
+    notes: tuple[str, ...]
+
+
+def _bound_hit(params: dict[str, float], cov: np.ndarray | None) -> str | None:
+    """Why a converged fit is at a bound (a shape parameter at the edge of its range, or a parameter
+    the data do not identify), or None."""
+    low, high = SHAPE_BOUNDS
+    for name, value in params.items():
+        if name in SHAPE_PARAMETERS and not low <= value <= high:
+            return f"parameter {name} = {value:.3g} outside [{low:g}, {high:g}]"
+    if cov is None:
+        return "information matrix not invertible"
+    variances = np.diag(cov)
+    for name, variance in zip(params, variances, strict=True):
+        if not variance > 0:
+            return f"parameter {name} not identified (information matrix not positive definite)"
+        if np.sqrt(variance) > MAX_LOG_SE:
+            return f"parameter {name} not identified (standard error of log {name} = {np.sqrt(variance):.3g})"
+    return None
+
+
+def _log_params_cov(fitter) -> np.ndarray | None:
+    """Covariance of the log-parameters: the inverse Hessian of the mean negative log-likelihood over n."""
+    n = float(np.sum(fitter.data["weights"]))
+    hessian = np.asarray(fitter._hessian_, dtype=float)
+    if not np.all(np.isfinite(hessian)):
+        return None
+    eigenvalues = np.linalg.eigvalsh((hessian + hessian.T) / 2)
+    if eigenvalues.min() <= 1e-12 * max(abs(eigenvalues.max()), 1e-300):
+        return None
+    return np.linalg.inv(hessian) / n
+
+
+def _mle_with_penalty_retries(fit, names: list[str]) -> _Fit:
+    """Fit unpenalised, then with growing L2 penalties; stop at the first converged, finite fit."""
     from lifetimes.utils import ConvergenceError
 
     notes: list[str] = []
     for penalizer in PENALIZERS:
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
+            with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 fitter = fit(penalizer)
         except (ConvergenceError, ValueError, np.linalg.LinAlgError) as error:
@@ -230,16 +332,23 @@ def _mle_with_penalty_retries(fit, names: list[str]) -> tuple[dict, np.ndarray |
         if not np.all(np.isfinite(values) & (values > 0)):
             notes.append(f"non-finite parameters with penalizer {penalizer}")
             continue
-        n = float(np.sum(fitter.data["weights"]))
+        params = {k: float(v) for k, v in zip(names, values, strict=True)}
         with np.errstate(all="ignore"):
-            cov = np.linalg.pinv(np.asarray(fitter._hessian_, dtype=float)) / n
-        if not np.all(np.isfinite(cov)):
-            cov = None
-        method = "mle" if penalizer == 0 else "mle_penalized"
+            cov = _log_params_cov(fitter)
+        bound = _bound_hit(params, cov)
+        if bound:
+            notes.append(f"the fit hit a bound: {bound}")
+            return _Fit(params, cov, "heuristic", "at_bound", f"the fit hit a bound: {bound}", tuple(notes))
         if penalizer:
-            notes.append(f"converged only with L2 penalizer {penalizer}: parameters are shrunk")
-        return {k: float(v) for k, v in zip(names, values, strict=True)}, cov, method, notes
-    return {}, None, "heuristic", notes
+            reason = f"converged only with L2 penalizer {penalizer}: parameters are shrunk"
+            notes.append(reason)
+            return _Fit(params, cov, "mle_penalized", PENALIZED, reason, tuple(notes))
+        return _Fit(params, cov, "mle", FITTED, STATUSES[FITTED], tuple(notes))
+    return _Fit({}, None, "heuristic", "no_convergence", "; ".join(notes), tuple(notes))
+
+
+def _thin(status: str, reason: str) -> _Fit:
+    return _Fit({}, None, "heuristic", status, reason, (reason,))
 
 
 def fit_bgnbd(frequency, recency, T, config: FitConfig = FitConfig()) -> BgNbd:
@@ -250,11 +359,14 @@ def fit_bgnbd(frequency, recency, T, config: FitConfig = FitConfig()) -> BgNbd:
     tx, age = to_time_unit(recency, config.time_unit), to_time_unit(T, config.time_unit)
     patterns = group_patterns(x, tx, age)
     n, n_repeat = len(x), int(np.sum(x > 0))
-    repeat_rate = float(np.sum(x) / np.sum(age)) if np.sum(age) > 0 else 0.0
-    notes: list[str] = []
-    params, cov, method = {}, None, "heuristic"
-    if n < config.min_customers or n_repeat < config.min_repeat_buyers:
-        notes.append(f"too thin to fit BG/NBD: {n} customers, {n_repeat} repeat buyers")
+    tau = HEURISTIC_PSEUDO_DAYS / TIME_UNIT_DAYS[config.time_unit]
+    repeat_rate = float((np.sum(x) + 0.5) / (np.sum(age) + n * tau)) if n else 0.0
+    if n_repeat == 0:
+        result = _thin("no_repeat_buyers", f"no repeat buyer among {n} customers")
+    elif np.sum(age) == 0:
+        result = _thin("no_history", f"all {n} customers made their first purchase on the as-of date")
+    elif n < config.min_customers or n_repeat < config.min_repeat_buyers:
+        result = _thin("too_thin", f"too thin to fit BG/NBD: {n} customers, {n_repeat} repeat buyers")
     else:
 
         def fit(penalizer: float):
@@ -262,10 +374,11 @@ def fit_bgnbd(frequency, recency, T, config: FitConfig = FitConfig()) -> BgNbd:
                 patterns.frequency, patterns.recency, patterns.T, weights=patterns.weight
             )
 
-        params, cov, method, fit_notes = _mle_with_penalty_retries(fit, ["r", "alpha", "a", "b"])
-        notes += fit_notes
-    if method == "heuristic":
-        notes.append("BG/NBD falls back to the shrunk historical purchase-rate heuristic")
+        result = _mle_with_penalty_retries(fit, ["r", "alpha", "a", "b"])
+    params = result.params if result.method != "heuristic" else {}
+    notes = list(result.notes)
+    if not params:
+        notes.append(f"BG/NBD falls back to the {BG_FALLBACK}")
     for note in notes:
         warn(f"BG/NBD: {note}")
     log_likelihood = (
@@ -274,63 +387,111 @@ def fit_bgnbd(frequency, recency, T, config: FitConfig = FitConfig()) -> BgNbd:
         else float("nan")
     )
     return BgNbd(
-        params or None, cov, log_likelihood, n, n_repeat, repeat_rate, config.time_unit, method, tuple(notes)
+        params or None,
+        result.log_params_cov if params else None,
+        log_likelihood,
+        n,
+        n_repeat,
+        repeat_rate,
+        config.time_unit,
+        result.method,
+        tuple(notes),
+        result.status,
+        result.reason,
+        1.0 / (np.sum(x) + 0.5),
     )
 
 
-def fit_gamma_gamma(frequency, monetary_value, config: FitConfig = FitConfig()) -> GammaGamma:
-    """Fit Gamma-Gamma on repeat buyers' mean repeat order values, grouped on distinct (x, m)."""
+def _pooled_mean(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Weighted mean of per-customer values and the variance of its log (customers as the units)."""
+    if not len(values) or np.sum(weights) <= 0:
+        return 0.0, 0.0
+    mean = float(np.sum(weights * values) / np.sum(weights))
+    if mean <= 0:
+        return mean, 0.0
+    squared_cv = float(np.var(values, ddof=1)) / mean**2 if len(values) > 1 else 1.0
+    return mean, squared_cv / len(values)
+
+
+def fit_gamma_gamma(frequency, monetary_value, config: FitConfig = FitConfig(), first_value=None) -> GammaGamma:
+    """Fit Gamma-Gamma on repeat buyers' mean repeat order values, grouped on distinct (x, m).
+
+    `first_value` (each customer's first order value) gives the fallback's mean when nobody bought twice.
+    """
     from lifetimes import GammaGammaFitter
 
     x = np.asarray(frequency, dtype=float)
     m = np.asarray(monetary_value, dtype=float)
     repeat = (x > 0) & (m > 0)
     xr, mr = x[repeat], m[repeat]
-    mean_value = float(np.sum(xr * mr) / np.sum(xr)) if repeat.any() else 0.0
+    if repeat.any():
+        mean_value, log_var = _pooled_mean(mr, xr)
+    elif first_value is not None:
+        first = np.asarray(first_value, dtype=float)
+        first = first[np.isfinite(first) & (first > 0)]
+        mean_value, log_var = _pooled_mean(first, np.ones(len(first)))
+    else:
+        mean_value, log_var = 0.0, 0.0
     correlation = float(np.corrcoef(xr, mr)[0, 1]) if repeat.sum() > 2 and np.ptp(xr) > 0 else float("nan")
-    notes: list[str] = []
-    if not repeat.any():
-        notes.append("no repeat buyer with spend: expected order value is 0")
-    params, cov, method = {}, None, "heuristic"
     unique, counts = np.unique(np.column_stack([xr, mr]), axis=0, return_counts=True)
-    if repeat.sum() < config.min_repeat_buyers:
-        notes.append(f"too thin to fit Gamma-Gamma: {int(repeat.sum())} repeat buyers with spend")
+    if not repeat.any():
+        result = _thin("no_repeat_buyers", "no repeat buyer with spend")
+    elif repeat.sum() < config.min_repeat_buyers:
+        result = _thin("too_thin", f"too thin to fit Gamma-Gamma: {int(repeat.sum())} repeat buyers with spend")
     else:
 
         def fit(penalizer: float):
             return GammaGammaFitter(penalizer_coef=penalizer).fit(unique[:, 0], unique[:, 1], weights=counts)
 
-        params, cov, method, fit_notes = _mle_with_penalty_retries(fit, ["p", "q", "v"])
-        notes += fit_notes
-        if params and params["q"] <= 1:
-            notes.append(f"q = {params['q']:.3f} <= 1: population mean order value undefined")
-            params, cov, method = {}, None, "heuristic"
-    if method == "heuristic":
-        notes.append("Gamma-Gamma falls back to shrinking each customer's mean towards the population mean")
+        result = _mle_with_penalty_retries(fit, ["p", "q", "v"])
+        if result.method != "heuristic" and result.params["q"] <= 1:
+            reason = f"q = {result.params['q']:.3f} <= 1: population mean order value undefined"
+            result = _Fit({}, None, "heuristic", "undefined_mean", reason, (*result.notes, reason))
+    params = result.params if result.method != "heuristic" else {}
+    notes = list(result.notes)
+    if not params:
+        notes.append(f"Gamma-Gamma falls back to the {GG_FALLBACK}")
     for note in notes:
         warn(f"Gamma-Gamma: {note}")
     log_likelihood = (
         gamma_gamma_log_likelihood(params, unique[:, 0], unique[:, 1], counts) if params else float("nan")
     )
     return GammaGamma(
-        params or None, cov, log_likelihood, int(repeat.sum()), mean_value, correlation, method, tuple(notes)
+        params or None,
+        result.log_params_cov if params else None,
+        log_likelihood,
+        int(repeat.sum()),
+        mean_value,
+        correlation,
+        result.method,
+        tuple(notes),
+        result.status,
+        result.reason,
+        log_var,
     )
 
 
+PARAMS_COLUMNS = [
+    "model", "parameter", "method", "value", "time_unit", "as_of", "n_customers", "log_likelihood",
+    "status", "status_reason", "fallback",
+]
+
+
 def params_table(bgnbd: BgNbd, gamma_gamma: GammaGamma, as_of: str) -> pd.DataFrame:
-    """Rows `model, parameter, value, time_unit, as_of, n_customers, log_likelihood`.
+    """One row per model parameter (PARAMS_COLUMNS), with the model's method, status and fallback.
 
     A fallen-back model reports its heuristic's one parameter (`heuristic_repeat_rate`,
     `heuristic_mean_order_value`) with a null log-likelihood.
     """
-    bg_values = bgnbd.params or {"heuristic_repeat_rate": bgnbd.repeat_rate}
-    gg_values = gamma_gamma.params or {"heuristic_mean_order_value": gamma_gamma.mean_order_value}
-    rows = [
-        ("bg_nbd", name, value, bgnbd.time_unit, as_of, bgnbd.n_customers, bgnbd.log_likelihood)
-        for name, value in bg_values.items()
-    ] + [
-        ("gamma_gamma", name, value, None, as_of, gamma_gamma.n_customers, gamma_gamma.log_likelihood)
-        for name, value in gg_values.items()
-    ]
-    columns = ["model", "parameter", "value", "time_unit", "as_of", "n_customers", "log_likelihood"]
-    return pd.DataFrame(rows, columns=columns)
+    rows = []
+    for model, fitted, time_unit, values in (
+        ("bg_nbd", bgnbd, bgnbd.time_unit, bgnbd.params or {"heuristic_repeat_rate": bgnbd.repeat_rate}),
+        ("gamma_gamma", gamma_gamma, None, gamma_gamma.params
+         or {"heuristic_mean_order_value": gamma_gamma.mean_order_value}),
+    ):
+        rows += [
+            (model, name, fitted.method, value, time_unit, as_of, fitted.n_customers, fitted.log_likelihood,
+             fitted.status, fitted.reason, fitted.fallback)
+            for name, value in values.items()
+        ]
+    return pd.DataFrame(rows, columns=PARAMS_COLUMNS)

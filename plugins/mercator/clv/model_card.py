@@ -11,6 +11,16 @@ import pandas as pd
 from mercator.clv.engine import bgnbd_p_purchases, to_time_unit
 from mercator.clv.run import FREQUENCY_BINS, ClvRun
 
+INTERVAL_METHOD = (
+    "Delta method on the log scale over the fitted parameters' uncertainty (inverse observed information"
+    " of each fit): CLV * exp(-z se) .. CLV * exp(z se). It always contains the point estimate. It covers"
+    " each customer's expected CLV under the true parameters, not the randomness of the customer's own"
+    " purchases. Coverage is claimed when both models are `fitted`: in simulation from the BG/NBD +"
+    " Gamma-Gamma generator, the 90% interval covered the true expected CLV for 90.7% of customers at 2,000"
+    " customers per data set (200 data sets) and 89.0% at 500 (tests/mercator/clv/test_interval_coverage.py)."
+    " For a fallback it spans only its heuristic's population parameter: no coverage is claimed."
+)
+
 
 def _repeat_frequency_plot(run: ClvRun, path: Path) -> None:
     import matplotlib.pyplot as plt
@@ -94,6 +104,7 @@ def write_model_card(run: ClvRun, models_dir: Path) -> Path:
         "as_of": run.as_of,
         "bg_nbd_method": run.bgnbd.method,
         "gamma_gamma_method": run.gamma_gamma.method,
+        "model_status": run.model_statuses.to_dict(orient="records"),
         "frequency_spend_correlation": run.gamma_gamma.frequency_spend_correlation,
         "warnings": list(run.warnings),
         "params": run.params.to_dict(orient="records"),
@@ -118,10 +129,18 @@ def write_model_card(run: ClvRun, models_dir: Path) -> Path:
         f"- frequency/spend correlation among repeat buyers (Gamma-Gamma assumes ~0): "
         f"{run.gamma_gamma.frequency_spend_correlation:.3f}",
         "",
+        "## Model status",
+        "`fitted` means all is well; anything else is a warning, with the reason and the fallback used.",
+        "",
+        _markdown_table(run.model_statuses.fillna("")),
+        "",
         "## Parameters",
         f"- BG/NBD method: `{run.bgnbd.method}`; Gamma-Gamma method: `{run.gamma_gamma.method}`",
         "",
-        _markdown_table(run.params),
+        _markdown_table(run.params.drop(columns=["status", "status_reason", "fallback"])),
+        "",
+        "## CLV interval",
+        INTERVAL_METHOD,
         "",
         "## Warnings",
         *([f"- {note}" for note in run.warnings] or ["- none"]),

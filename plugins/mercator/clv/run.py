@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mercator.clv.churn import FALLBACK as CHURN_FALLBACK
 from mercator.clv.churn import ChurnModel, ChurnTiers, churn_tier, fit_churn_model
 from mercator.clv.engine import (
+    PARAMS_COLUMNS,
     BgNbd,
     ClvWarning,
     FitConfig,
@@ -18,6 +20,7 @@ from mercator.clv.engine import (
     fit_gamma_gamma,
     params_table,
     to_time_unit,
+    warn,
 )
 from mercator.clv.score import ScoreConfig, score_customers
 
@@ -57,6 +60,33 @@ class ClvRun:
     validation: Validation | None
     warnings: tuple[str, ...]
 
+    @property
+    def model_statuses(self) -> pd.DataFrame:
+        """One row per model: `model, method, status, status_reason, fallback`."""
+        columns = ["model", "method", "status", "status_reason", "fallback"]
+        return self.params[columns].drop_duplicates("model").reset_index(drop=True)
+
+
+def churn_params(validation: Validation | None, holdout_days: int | None, as_of: str) -> pd.DataFrame:
+    """The churn model's rows of the params table: its holdout AUCs, or why it was not validated."""
+    if validation is None:
+        reason = f"no customer bought before the {holdout_days or 0}-day holdout: the history is shorter"
+        warn(f"churn: {reason}; churn tiers rank by {CHURN_FALLBACK}")
+        values, status, method = {"holdout_days": float(holdout_days or 0)}, "no_holdout", "heuristic"
+    else:
+        churn = validation.churn
+        values = {f"holdout_auc_{name}": auc for name, auc in churn.holdout_auc.items() if np.isfinite(auc)}
+        values = values or {"holdout_days": float(validation.holdout_days)}
+        status, reason = churn.status, churn.reason
+        method = "logistic_regression" if churn.coefficients is not None else "heuristic"
+    n = validation.churn.n_train + validation.churn.n_test if validation is not None else 0
+    rows = [
+        ("churn", name, method, value, None, as_of, n, float("nan"), status, reason,
+         None if method == "logistic_regression" else CHURN_FALLBACK)
+        for name, value in values.items()
+    ]
+    return pd.DataFrame(rows, columns=PARAMS_COLUMNS)
+
 
 def validate(
     calibration: pd.DataFrame, holdout: pd.DataFrame, holdout_days: int, config: ClvConfig
@@ -66,7 +96,9 @@ def validate(
         {"holdout_purchases": 0, "holdout_purchases_30d": 0}
     )
     x, tx, T = (joined[column].to_numpy(dtype=float) for column in ("frequency", "recency", "T"))
-    bgnbd = fit_bgnbd(x, joined["recency"], joined["T"], config.fit)
+    with warnings.catch_warnings():  # the calibration fit's warnings repeat the as-of fit's
+        warnings.simplefilter("ignore", ClvWarning)
+        bgnbd = fit_bgnbd(x, joined["recency"], joined["T"], config.fit)
     unit_tx, unit_T = to_time_unit(tx, bgnbd.time_unit), to_time_unit(T, bgnbd.time_unit)
     predicted = bgnbd.expected_purchases(to_time_unit(holdout_days, bgnbd.time_unit), x, unit_tx, unit_T)
     actual = joined["holdout_purchases"].to_numpy(dtype=float)
@@ -107,20 +139,27 @@ def run_clv(
     holdout_days: int | None = None,
     config: ClvConfig | None = None,
 ) -> ClvRun:
-    """Fit at `as_of` on `summary` (customer_key, frequency, recency, T, monetary_value in days) and score.
+    """Fit at `as_of` on `summary` (customer_key, frequency, recency, T, monetary_value in days; optional
+    first_value) and score.
 
-    With `calibration` (the same summary at as_of - holdout_days) and `holdout` (purchases after it),
-    also validate; the churn regression fitted there gives `churn_probability_30d`.
+    With a non-empty `calibration` (the same summary at as_of - holdout_days) and `holdout` (purchases
+    after it), also validate; the churn regression fitted there gives `churn_probability_30d`.
     """
     config = config or ClvConfig()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ClvWarning)
         validation = None
-        if calibration is not None and holdout is not None and holdout_days:
+        if calibration is not None and len(calibration) and holdout is not None and holdout_days:
             validation = validate(calibration, holdout, holdout_days, config)
         bgnbd = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], config.fit)
-        gamma_gamma = fit_gamma_gamma(summary["frequency"], summary["monetary_value"], config.fit)
+        gamma_gamma = fit_gamma_gamma(
+            summary["frequency"], summary["monetary_value"], config.fit, summary.get("first_value")
+        )
         scores = score_customers(summary, bgnbd, gamma_gamma, config.score)
+        params = pd.concat(
+            [params_table(bgnbd, gamma_gamma, as_of), churn_params(validation, holdout_days, as_of)],
+            ignore_index=True,
+        )
     notes = tuple(str(item.message) for item in caught if issubclass(item.category, ClvWarning))
     for item in caught:
         warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
@@ -131,6 +170,4 @@ def run_clv(
     risk = np.where(np.isfinite(risk), risk, scores["p_no_purchase_30d"].to_numpy(dtype=float))
     scores["churn_tier"] = churn_tier(risk, config.tiers)
     scores["as_of"] = as_of
-    return ClvRun(
-        as_of, bgnbd, gamma_gamma, summary, scores, params_table(bgnbd, gamma_gamma, as_of), validation, notes
-    )
+    return ClvRun(as_of, bgnbd, gamma_gamma, summary, scores, params, validation, notes)

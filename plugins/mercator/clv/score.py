@@ -6,9 +6,8 @@ costs about as much as scoring their few thousand distinct histories.
 
 CLV sums, over `horizon_months` months of 30 days (the `lifetimes` convention), the expected
 purchases in each month times the expected order value, discounted monthly at the rate equivalent
-to `annual_discount_rate`. Its interval is Monte Carlo over parameter uncertainty: log-parameters
-drawn from the normal approximation (MLE, inverse Hessian); a model that fell back to its
-heuristic contributes no uncertainty, and when both did the interval is null.
+to `annual_discount_rate`. Its interval (mercator.clv.interval) reflects the uncertainty of the
+fitted parameters and always contains the point estimate.
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from mercator.clv.engine import BgNbd, GammaGamma, group_patterns, to_time_unit, warn
+from mercator.clv.interval import clv_interval
 
 PURCHASE_HORIZONS_DAYS = (30, 90, 365)
 MONTH_DAYS = 30.0
-CUSTOMER_CHUNK = 50_000
 SCORE_COLUMNS = [
     "customer_key",
     *[f"expected_purchases_{days}d" for days in PURCHASE_HORIZONS_DAYS],
@@ -37,12 +36,11 @@ SCORE_COLUMNS = [
 
 @dataclass(frozen=True)
 class ScoreConfig:
-    """CLV horizon and discounting; `n_draws` Monte Carlo draws for the interval (0: no interval)."""
+    """CLV horizon and discounting, the interval's coverage probability, the churn split's seed."""
 
     horizon_months: int = 12
     annual_discount_rate: float = 0.10
     interval: float = 0.90
-    n_draws: int = 100
     seed: int = 0
 
     @property
@@ -51,7 +49,7 @@ class ScoreConfig:
 
 
 @dataclass(frozen=True)
-class _Histories:
+class Histories:
     """Customers' histories in the model's time unit, with their distinct patterns and (x, T) pairs."""
 
     x: np.ndarray
@@ -67,7 +65,7 @@ class _Histories:
     pair_T: np.ndarray
 
 
-def _histories(summary: pd.DataFrame, time_unit: str) -> _Histories:
+def histories(summary: pd.DataFrame, time_unit: str) -> Histories:
     x = summary["frequency"].to_numpy(dtype=float)
     tx = to_time_unit(summary["recency"].to_numpy(), time_unit)
     T = to_time_unit(summary["T"].to_numpy(), time_unit)
@@ -77,7 +75,7 @@ def _histories(summary: pd.DataFrame, time_unit: str) -> _Histories:
     ).to_numpy()
     first = np.empty(pair_of_pattern.max() + 1, dtype=np.int64)
     first[pair_of_pattern[::-1]] = np.arange(len(pair_of_pattern))[::-1]
-    return _Histories(
+    return Histories(
         x,
         tx,
         T,
@@ -92,7 +90,7 @@ def _histories(summary: pd.DataFrame, time_unit: str) -> _Histories:
     )
 
 
-def _discounted_purchases_if_alive(bgnbd: BgNbd, h: _Histories, config: ScoreConfig) -> np.ndarray:
+def discounted_purchases_if_alive(bgnbd: BgNbd, h: Histories, config: ScoreConfig) -> np.ndarray:
     """Per (x, T) pair: sum over months of the month's expected purchases (if alive), discounted."""
     month = to_time_unit(MONTH_DAYS, bgnbd.time_unit)
     cumulative = np.column_stack(
@@ -122,46 +120,11 @@ def _bounded(values: np.ndarray, low: float, high: float, what: str) -> np.ndarr
     return np.clip(values, low, high)
 
 
-def _draw(model: BgNbd | GammaGamma, n_draws: int, rng: np.random.Generator) -> list:
-    if model.params is None or model.log_params_cov is None:
-        return [model] * n_draws
-    names = list(model.params)
-    centre = np.log([model.params[name] for name in names])
-    draws = rng.multivariate_normal(centre, model.log_params_cov, size=n_draws, method="eigh")
-    return [replace(model, params=dict(zip(names, np.exp(row), strict=True))) for row in draws]
-
-
-def _clv_interval(
-    bgnbd: BgNbd, gamma_gamma: GammaGamma, h: _Histories, config: ScoreConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """Quantiles of CLV over parameter draws, customers processed in chunks sorted by pattern."""
-    n = len(h.x)
-    if config.n_draws == 0 or (bgnbd.log_params_cov is None and gamma_gamma.log_params_cov is None):
-        return np.full(n, np.nan), np.full(n, np.nan)
-    rng = np.random.default_rng(config.seed)
-    bg_draws = _draw(bgnbd, config.n_draws, rng)
-    gg_draws = _draw(gamma_gamma, config.n_draws, rng)
-    discounted = np.column_stack([_discounted_purchases_if_alive(bg, h, config) for bg in bg_draws])
-    tail = (1.0 - config.interval) / 2.0
-    lower, upper = np.empty(n), np.empty(n)
-    order = np.argsort(h.pattern, kind="stable")
-    for start in range(0, n, CUSTOMER_CHUNK):
-        rows = order[start : start + CUSTOMER_CHUNK]
-        patterns, local = np.unique(h.pattern[rows], return_inverse=True)
-        px, ptx, pT = h.pattern_x[patterns], h.pattern_tx[patterns], h.pattern_T[patterns]
-        alive_purchases = np.column_stack([bg.p_alive(px, ptx, pT) for bg in bg_draws])
-        alive_purchases *= discounted[h.pair_of_pattern[patterns]]
-        order_value = np.column_stack([gg.expected_order_value(h.x[rows], h.m[rows]) for gg in gg_draws])
-        clv = np.clip(np.nan_to_num(alive_purchases[local] * order_value, nan=0.0, posinf=0.0), 0.0, None)
-        lower[rows], upper[rows] = np.quantile(clv, [tail, 1.0 - tail], axis=1)
-    return lower, upper
-
-
 def score_customers(
     summary: pd.DataFrame, bgnbd: BgNbd, gamma_gamma: GammaGamma, config: ScoreConfig = ScoreConfig()
 ) -> pd.DataFrame:
     """Score customers from `customer_key, frequency, recency, T, monetary_value` (days) at the as-of date."""
-    h = _histories(summary, bgnbd.time_unit)
+    h = histories(summary, bgnbd.time_unit)
     heuristic = replace(bgnbd, params=None)
     p_alive = _fill_non_finite(
         bgnbd.p_alive(h.pattern_x, h.pattern_tx, h.pattern_T),
@@ -201,10 +164,13 @@ def score_customers(
     )
     scores["expected_order_value"] = _bounded(order_value, 0.0, np.inf, "expected order values")
     discounted = per_customer_purchases(
-        _discounted_purchases_if_alive(bgnbd, h, config),
-        _discounted_purchases_if_alive(heuristic, h, config),
+        discounted_purchases_if_alive(bgnbd, h, config),
+        discounted_purchases_if_alive(heuristic, h, config),
         "discounted purchases",
     )
     scores["clv"] = discounted * scores["expected_order_value"]
-    scores["clv_lower"], scores["clv_upper"] = _clv_interval(bgnbd, gamma_gamma, h, config)
+    scores["clv_lower"], scores["clv_upper"] = clv_interval(
+        scores["clv"], bgnbd, gamma_gamma, h, lambda model: discounted_purchases_if_alive(model, h, config),
+        config.interval,
+    )
     return pd.DataFrame(scores, columns=SCORE_COLUMNS)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mercator.clv.churn import ChurnTiers
-from mercator.clv.engine import FitConfig
+from mercator.clv.engine import PARAMS_COLUMNS, FitConfig
 from mercator.clv.model_card import write_model_card
 from mercator.clv.run import ClvConfig, ClvRun, run_clv
 from mercator.clv.score import MONTH_DAYS, SCORE_COLUMNS, ScoreConfig
@@ -26,7 +26,7 @@ SUMMARIES_TABLE = "intermediate.int_clv_summaries"
 SCORES_TABLE = "ml.customer_clv_scores"
 PARAMS_TABLE = "ml.clv_model_params"
 SCORES_OUTPUT = [*SCORE_COLUMNS, "churn_tier", "churn_probability_30d", "as_of"]
-PARAMS_OUTPUT = ["model", "parameter", "method", "value", "time_unit", "as_of", "n_customers", "log_likelihood"]
+PARAMS_OUTPUT = PARAMS_COLUMNS
 SUMMARY_COLUMNS = {"recency_days": "recency", "t_days": "T"}
 
 
@@ -48,7 +48,6 @@ def clv_config(settings: pd.Series) -> ClvConfig:
             horizon_months=max(1, round(int(settings["horizon_days"]) / MONTH_DAYS)),
             annual_discount_rate=float(settings["discount_rate_annual"]),
             interval=float(settings["interval_coverage"]),
-            n_draws=int(settings["interval_draws"]),
         ),
         tiers=ChurnTiers(
             severe_share=float(settings["churn_severe_share"]),
@@ -66,12 +65,12 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> ClvInputs | None:
         con.execute(f"select * from {SUMMARIES_TABLE} order by customer_key").df().rename(columns=SUMMARY_COLUMNS)
     )
     at = summaries.pop("summary_at")
-    summary_columns = ["customer_key", "frequency", "recency", "T", "monetary_value"]
+    summary_columns = ["customer_key", "frequency", "recency", "T", "monetary_value", "first_value"]
     calibration = summaries[at == "calibration_end"].reset_index(drop=True)
     return ClvInputs(
         as_of=pd.Timestamp(settings["as_of"]).date().isoformat(),
         summary=summaries.loc[at == "as_of", summary_columns].reset_index(drop=True),
-        calibration=calibration[summary_columns],
+        calibration=calibration[summary_columns[:-1]],
         holdout=calibration[["customer_key", "holdout_purchases", "holdout_purchases_30d"]],
         holdout_days=int(settings["holdout_days"]),
         config=clv_config(settings),
@@ -79,26 +78,18 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> ClvInputs | None:
 
 
 def fit(inputs: ClvInputs) -> ClvRun:
-    """run_clv, validating on the holdout only when the calibration period has customers."""
-    validate = len(inputs.calibration) > 0
+    """run_clv; it validates on the holdout only when the calibration period has customers."""
     return run_clv(
-        inputs.summary,
-        inputs.as_of,
-        inputs.calibration if validate else None,
-        inputs.holdout if validate else None,
-        inputs.holdout_days if validate else None,
-        inputs.config,
+        inputs.summary, inputs.as_of, inputs.calibration, inputs.holdout, inputs.holdout_days, inputs.config
     )
-
-
-def _params_frame(run: ClvRun) -> pd.DataFrame:
-    methods = {"bg_nbd": run.bgnbd.method, "gamma_gamma": run.gamma_gamma.method}
-    return run.params.assign(method=run.params["model"].map(methods))[PARAMS_OUTPUT]
 
 
 def write_outputs(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, params: pd.DataFrame) -> None:
     """Replace both ml tables in one transaction (readers see the old run or the new one, never half)."""
-    string_columns = {"customer_key", "churn_tier", "model", "parameter", "method", "time_unit"}
+    string_columns = {
+        "customer_key", "churn_tier", "model", "parameter", "method", "time_unit", "status", "status_reason",
+        "fallback",
+    }
 
     def select(frame: str, columns: list[str]) -> str:
         casts = {"as_of": "date", "n_customers": "bigint"}
@@ -129,6 +120,7 @@ def run_summary(run: ClvRun) -> dict:
         "customers": len(run.scores),
         "bg_nbd_method": run.bgnbd.method,
         "gamma_gamma_method": run.gamma_gamma.method,
+        "model_status": {r.model: r.status for r in run.model_statuses.itertuples()},
         "params": {f"{r.model}.{r.parameter}": float(r.value) for r in run.params.itertuples()},
         "warnings": list(run.warnings),
     }
@@ -151,7 +143,7 @@ def fit_and_store(con: duckdb.DuckDBPyConnection, models_dir: Path) -> dict:
         write_outputs(con, pd.DataFrame(columns=SCORES_OUTPUT), pd.DataFrame(columns=PARAMS_OUTPUT))
         return {"customers": 0}
     run = fit(inputs)
-    write_outputs(con, run.scores, _params_frame(run))
+    write_outputs(con, run.scores, run.params)
     facts = run_summary(run)
     facts["model_card"] = str(write_model_card(run, models_dir))
     return facts

@@ -4,16 +4,14 @@ import numpy as np
 import pytest
 from mercator.clv.engine import ClvWarning
 from mercator.clv.model_card import write_model_card
-from mercator.clv.run import ClvConfig, run_clv
-from mercator.clv.score import ScoreConfig
+from mercator.clv.run import run_clv
 from mercator.clv.simulate import simulate_cohort
 
 
 @pytest.fixture(scope="module")
 def run():
     cohort = simulate_cohort(10_000, seed=21)
-    config = ClvConfig(score=ScoreConfig(n_draws=20))
-    return run_clv(cohort.full, "2024-06-30", cohort.calibration, cohort.holdout, cohort.holdout_days, config)
+    return run_clv(cohort.full, "2024-06-30", cohort.calibration, cohort.holdout, cohort.holdout_days)
 
 
 def test_holdout_validation_tracks_actual_purchases(run):
@@ -36,14 +34,21 @@ def test_params_table_shape(run):
     assert list(table.columns) == [
         "model",
         "parameter",
+        "method",
         "value",
         "time_unit",
         "as_of",
         "n_customers",
         "log_likelihood",
+        "status",
+        "status_reason",
+        "fallback",
     ]
-    assert set(table["model"]) == {"bg_nbd", "gamma_gamma"}
+    assert set(table["model"]) == {"bg_nbd", "gamma_gamma", "churn"}
     assert (table["as_of"] == "2024-06-30").all()
+    statuses = run.model_statuses.set_index("model")
+    assert (statuses["status"] == "fitted").all() and statuses["fallback"].isna().all()
+    assert statuses.loc["churn", "method"] == "logistic_regression"
 
 
 def test_model_card_written(run, tmp_path):
@@ -70,6 +75,7 @@ def test_thin_data_gives_bounded_scores_and_warnings_not_a_crash(tmp_path):
     assert thin.bgnbd.method == thin.gamma_gamma.method == "heuristic"
     scores = thin.scores
     assert scores["p_alive"].between(0, 1).all() and (scores["clv"] >= 0).all()
-    assert scores["clv_lower"].isna().all(), "no parameter uncertainty to draw from: no interval"
+    assert (scores["clv_lower"] <= scores["clv"]).all() and (scores["clv"] <= scores["clv_upper"]).all()
     assert any("too thin" in note for note in thin.warnings)
+    assert set(thin.model_statuses["status"]) >= {"too_thin"}
     assert (write_model_card(thin, tmp_path) / "model_card.md").exists()

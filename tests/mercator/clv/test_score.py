@@ -8,7 +8,7 @@ from mercator.clv.engine import ClvWarning, fit_bgnbd, fit_gamma_gamma
 from mercator.clv.score import ScoreConfig, score_customers
 from mercator.clv.simulate import simulate_cohort
 
-FAST = ScoreConfig(n_draws=40)
+FAST = ScoreConfig()
 
 
 def fitted(n: int, seed: int = 2):
@@ -69,7 +69,7 @@ def test_scores_are_bounded(scored):
     numeric = scores.drop(columns="customer_key")
     assert (numeric >= 0).all().all()
     assert np.isfinite(numeric.to_numpy()).all()
-    assert (scores["clv_lower"] <= scores["clv_upper"]).all()
+    assert (scores["clv_lower"] <= scores["clv"]).all() and (scores["clv"] <= scores["clv_upper"]).all()
     assert (scores["expected_purchases_30d"] <= scores["expected_purchases_365d"]).all()
 
 
@@ -90,10 +90,13 @@ def test_fallback_scores_are_sane_and_warned():
         spend = fit_gamma_gamma(data["frequency"], data["monetary_value"])
     scores = score_customers(data, bgnbd, spend, FAST)
     assert bgnbd.is_fallback and spend.is_fallback
+    assert bgnbd.status == "too_thin"
+    assert (bgnbd.fallback, spend.fallback) == ("shrunk_rate_heuristic", "shrunk_mean_heuristic")
     assert scores["p_alive"].between(0, 1).all()
     assert (scores["clv"] >= 0).all() and scores["clv"].gt(0).any()
-    assert scores[["clv_lower", "clv_upper"]].isna().all().all()
-    repeat_rate = data["frequency"].sum() / data["T"].sum()
+    assert (scores["clv_lower"] <= scores["clv"]).all() and (scores["clv"] <= scores["clv_upper"]).all()
+    assert (scores["clv_upper"] > scores["clv_lower"]).any(), "the heuristic's parameters are uncertain too"
+    repeat_rate = (data["frequency"].sum() + 0.5) / (data["T"].sum() + 30 * len(data))
     new = scores["expected_purchases_365d"][data["T"] == 0]
     np.testing.assert_allclose(new, repeat_rate * 365)
 
@@ -102,5 +105,5 @@ def test_non_finite_model_output_is_replaced_with_a_warning(scored):
     data, bgnbd, spend, _ = scored
     broken = bgnbd.__class__(**{**bgnbd.__dict__, "params": {**bgnbd.params, "a": 1.0}})
     with pytest.warns(ClvWarning, match="non-finite"):
-        scores = score_customers(data, broken, spend, ScoreConfig(n_draws=2))
+        scores = score_customers(data, broken, spend, FAST)
     assert np.isfinite(scores["clv"]).all() and (scores["clv"] >= 0).all()

@@ -133,13 +133,15 @@ def test_thin_landing_falls_back_and_keeps_the_pipeline_green(tmp_path):
     build = clv_build(tmp_path, 30, seed=3)
     assert build.facts["bg_nbd_method"] == "heuristic"
     assert any("too thin" in w for w in build.facts["warnings"])
-    [(n, bad, intervals)] = build.rows(
+    [(n, bad, outside)] = build.rows(
         "select count(*), count(*) filter (where not (p_alive between 0 and 1) or clv < 0 or clv is null), "
-        "count(clv_lower) from marts.customer_clv"
+        "count(*) filter (where not (clv_lower <= clv and clv <= clv_upper)) from marts.customer_clv"
     )
-    assert n > 0 and bad == 0 and intervals == 0
-    methods = set(build.rows("select distinct method from marts.clv_model_params"))
-    assert methods == {("heuristic",)}
+    assert n > 0 and bad == 0 and outside == 0
+    statuses = set(build.rows("select distinct model, method, status, fallback from marts.clv_model_params"))
+    assert {("bg_nbd", "heuristic", "too_thin", "shrunk_rate_heuristic"),
+            ("gamma_gamma", "heuristic", "too_thin", "shrunk_mean_heuristic")} <= statuses
+    assert build.rows("select count(*) from marts.clv_model_params where status_reason is null") == [(0,)]
     assert build.rows(
         "select count(*) from marts.dim_customers where lifecycle_stage is null"
     ) == [(0,)]

@@ -29,7 +29,6 @@ final as (
         {{ var('clv_horizon_days') }} as horizon_days,
         cast({{ var('clv_discount_rate_annual') }} as double) as discount_rate_annual,
         cast({{ var('clv_interval') }} as double) as interval_coverage,
-        {{ var('clv_interval_draws') }} as interval_draws,
         cast({{ var('clv_churn_severe_share') }} as double) as churn_severe_share,
         cast({{ var('clv_churn_moderate_share') }} as double) as churn_moderate_share
     from as_of_date

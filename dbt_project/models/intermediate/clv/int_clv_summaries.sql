@@ -3,7 +3,8 @@
     calibration_end = as_of - clv_holdout_days (to validate on the holdout after it). At a cut-off:
     frequency = purchase periods after the first; recency_days and t_days = days from the first
     period to the last one and to the cut-off's period; monetary_value = mean value of the repeat
-    periods (0 without one); holdout purchases = periods after the cut-off, all and within 30 days.
+    periods (0 without one); first_value = value of the first period (the fallback's order value when
+    nobody bought twice); holdout purchases = periods after the cut-off, all and within 30 days.
 -#}
 with
 
@@ -72,6 +73,7 @@ summaries as (
                     then customer_cutoffs.period_value
             end
         ) as repeat_value,
+        sum(case when customer_cutoffs.period_number = 1 then customer_cutoffs.period_value end) as first_value,
         sum(case when customer_cutoffs.period_start > customer_cutoffs.cutoff_date then 1 else 0 end)
             as holdout_purchases,
         sum(
@@ -104,6 +106,7 @@ final as (
         summaries.recency_days,
         summaries.t_days,
         cast(coalesce(summaries.repeat_value / nullif(summaries.frequency, 0), 0) as double) as monetary_value,
+        cast(summaries.first_value as double) as first_value,
         summaries.holdout_purchases,
         summaries.holdout_purchases_30d
     from summaries

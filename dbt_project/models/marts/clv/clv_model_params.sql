@@ -1,4 +1,8 @@
-{#- Fitted BG/NBD and Gamma-Gamma parameters of the latest CLV run (or its fallback's). -#}
+{#-
+    Fitted BG/NBD and Gamma-Gamma parameters of the latest CLV run (or its fallback's), and the churn
+    model's holdout AUCs; each row carries its model's status (fitted = all is well), the reason and
+    the named fallback.
+-#}
 with
 
 model_params as (
@@ -17,7 +21,10 @@ final as (
         model_params.time_unit,
         model_params.as_of,
         model_params.n_customers,
-        model_params.log_likelihood
+        model_params.log_likelihood,
+        model_params.status,
+        model_params.status_reason,
+        model_params.fallback
     from model_params
 
 )
