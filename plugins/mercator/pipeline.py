@@ -47,16 +47,18 @@ def extract_entity(settings: Settings, entity_path: str, load_id: str) -> dict:
     return result.as_dict()
 
 
-def _check(settings: Settings, suites: tuple[str, ...]) -> dict:
-    """Run the suites, raise on a critical failure; else the status per suite and every warning."""
+def _check(settings: Settings, gate_name: str, suites: tuple[str, ...], run_id: str | None) -> dict:
+    """Run the suites and record the gate's outcome for this run, then raise on a critical failure;
+    else the status per suite and every warning."""
     from mercator.quality import gate, run_suites
     from mercator.quality.load_freshness import check_load_freshness
-    from mercator.quality.runner import write_last_run
+    from mercator.quality.runner import write_gate, write_last_run
 
     results = run_suites(settings.warehouse, suites, settings.reports_dir, as_of=settings.as_of)
     if suites == RAW_SUITES:  # the raw gate also reports when each entity last got a delivery
         results.append(check_load_freshness(settings))
         write_last_run(results[-1:], settings.reports_dir / "quality")
+    write_gate(gate_name, run_id, results, settings.reports_dir / "quality")
     gate(results)
     return {
         "status": {r.suite: r.status for r in results},
@@ -64,9 +66,9 @@ def _check(settings: Settings, suites: tuple[str, ...]) -> dict:
     }
 
 
-def check_raw(settings: Settings) -> dict:
+def check_raw(settings: Settings, run_id: str | None = None) -> dict:
     """Raw Great Expectations suites; raises on a critical failure, which stops the run."""
-    return _check(settings, RAW_SUITES)
+    return _check(settings, "raw", RAW_SUITES, run_id)
 
 
 # Python models (CLV, attribution) read dbt models and write tables of schema `ml`, which dbt
@@ -105,9 +107,9 @@ def fit_clv(settings: Settings) -> dict:
         return fit_and_store(con, settings.models_dir)
 
 
-def check_marts(settings: Settings) -> dict:
+def check_marts(settings: Settings, run_id: str | None = None) -> dict:
     """Mart Great Expectations suites; raises on a critical failure, which blocks activation."""
-    return _check(settings, MART_SUITES)
+    return _check(settings, "marts", MART_SUITES, run_id)
 
 
 def activate(settings: Settings, run_id: str) -> dict:
@@ -119,9 +121,10 @@ def activate(settings: Settings, run_id: str) -> dict:
         return {a: destination.sync(con, a, run_id).summary() for a in AUDIENCES}
 
 
-def report(settings: Settings) -> str:
-    """Write the marketers' dashboard; returns its path."""
+def report(settings: Settings, run_id: str | None = None, task_states: dict[str, str] | None = None) -> str:
+    """Write the marketers' dashboard for run `run_id` whatever happened upstream: `task_states` (task id
+    -> Airflow state) name the steps that failed or did not run. Returns its path."""
     from mercator.reporting import build_dashboard
 
-    path: Path = build_dashboard(settings.warehouse, settings.reports_dir)
+    path: Path = build_dashboard(settings.warehouse, settings.reports_dir, run_id, task_states)
     return str(path)

@@ -264,14 +264,43 @@ def gate(results: list[SuiteResult]) -> None:
 
 def write_last_run(results: list[SuiteResult], quality_dir: Path) -> Path:
     """Merge these suites' outcome into `last_run.json` (raw and mart suites run in separate tasks)."""
+    checked_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def merge(state: dict) -> None:
+        for result in results:
+            state.setdefault("suites", {})[result.suite] = {**asdict(result), "checked_at": checked_at}
+
+    return _update_last_run(quality_dir, merge)
+
+
+def write_gate(gate_name: str, run_id: str | None, results: list[SuiteResult], quality_dir: Path) -> dict:
+    """Record a gate's outcome for this run under `gates.<gate_name>` of `last_run.json`; returns the entry.
+
+    The dashboard tells this run's outcome from an earlier run's by `run_id`.
+    """
+    failed = [r for r in results if r.critical_failures]
+    entry = {
+        "gate": gate_name,
+        "run_id": run_id,
+        "status": FAILED if failed else PASSED,
+        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "failures": [{"suite": r.suite, "table": r.table, "critical_failures": r.critical_failures} for r in failed],
+    }
+
+    def record(state: dict) -> None:
+        state.setdefault("gates", {})[gate_name] = entry
+
+    _update_last_run(quality_dir, record)
+    return entry
+
+
+def _update_last_run(quality_dir: Path, change) -> Path:
+    """Apply `change` to the state in `<quality_dir>/last_run.json` and replace the file atomically."""
     quality_dir.mkdir(parents=True, exist_ok=True)
     path = quality_dir / "last_run.json"
     state = json.loads(path.read_text()) if path.exists() else {"suites": {}}
-    checked_at = datetime.now(UTC).isoformat(timespec="seconds")
-    for result in results:
-        state["suites"][result.suite] = {**asdict(result), "checked_at": checked_at}
+    change(state)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
     tmp.replace(path)
     return path
-

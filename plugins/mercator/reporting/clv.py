@@ -1,7 +1,8 @@
 """Dashboard section on customer value: CLV distribution, CLV by segment and lifecycle stage,
 P(alive) against recency, churn tiers with the value at risk.
 
-Reads marts.customer_clv, marts.dim_customers and marts.customer_rfm as aggregates only: no person.
+Reads marts.customer_clv, marts.dim_customers and marts.customer_rfm as aggregates only: no person;
+the status of each CLV model from marts.clv_model_params.
 """
 
 from __future__ import annotations
@@ -89,6 +90,29 @@ def collect_clv(con) -> ClvData | None:
     )
     data.tiers.sort(key=lambda row: TIERS.index(row["tier"]) if row["tier"] in TIERS else len(TIERS))
     return data
+
+
+def model_warnings(con) -> list[dict]:
+    """Every CLV model of marts.clv_model_params whose `status` is not `fitted`, with its reason and
+    fallback; empty when the mart or its status column does not exist."""
+    columns = {
+        name for (name,) in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'marts' and table_name = 'clv_model_params'"
+        ).fetchall()
+    }
+    if "status" not in columns:
+        return []
+    reason = "status_reason" if "status_reason" in columns else "null"
+    fallback = "fallback" if "fallback" in columns else "null"
+    as_of = "max(as_of)::varchar" if "as_of" in columns else "null"
+    return _rows(
+        con,
+        f"""select model, coalesce(status, 'unknown') as status, any_value({reason}) as reason,
+                any_value({fallback}) as fallback, {as_of} as as_of
+            from marts.clv_model_params where status is distinct from 'fitted'
+            group by model, status order by model""",
+    )
 
 
 def clv_histogram(data: ClvData, width: int = 560, height: int = 180) -> Markup:
