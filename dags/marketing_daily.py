@@ -1,7 +1,7 @@
 """
 ### marketing_daily
 
-Mercator's whole flow for one day, in six task groups:
+Mercator's whole flow for one day, in six task groups and a final check:
 
 1. **extract**: every landing entity present -> DuckDB schema `raw` (incremental by delivery;
    bad rows -> `raw.quarantine`).
@@ -10,7 +10,12 @@ Mercator's whole flow for one day, in six task groups:
    Python models (their outputs land in schema `ml`), then `dbt build` of what reads them.
 4. **quality_marts**: Great Expectations mart suites; a critical failure blocks activation.
 5. **activate**: audiences -> destinations (local outbox by default), nothing sent twice.
-6. **report**: the marketers' dashboard `reports/dashboard.html`.
+6. **report**: the marketers' dashboard `reports/dashboard.html`. It runs whatever happened upstream
+   (trigger rule `all_done`, after every task): it names the gate and checks that failed or the step
+   the run stopped at, and shows a section's last good numbers (labelled with their as-of date) in
+   place of numbers that failed the mart gate.
+7. **watcher**: fails the run when any task failed, so a failed gate still fails the run though
+   the report succeeded (Airflow's watcher pattern, with `all_done` so a clean run is all success).
 
 Params: `landing_dir` (default: env MERCATOR_LANDING or `data/landing`) and `as_of`
 (YYYY-MM-DD; default: the latest date in the data). Every DuckDB write goes through the
@@ -21,7 +26,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from airflow.sdk import Param, dag, get_current_context, task, task_group
+from airflow.sdk import Param, chain, dag, get_current_context, task, task_group
+from airflow.task.trigger_rule import TriggerRule
 from mercator.contract import ENTITIES
 
 DUCKDB_POOL = "duckdb_writer"
@@ -36,15 +42,24 @@ def _settings():
 
 
 def _gate(check_name: str) -> dict:
-    """Run a quality gate; a critical failure fails the task at once (retrying cannot fix data)."""
+    """Run a quality gate, which records its outcome for this run; a critical failure fails the task at
+    once (retrying cannot fix data)."""
     from airflow.sdk.exceptions import AirflowFailException
     from mercator import pipeline
     from mercator.quality import QualityGateFailed
 
     try:
-        return getattr(pipeline, check_name)(_settings())
+        return getattr(pipeline, check_name)(_settings(), get_current_context()["run_id"])
     except QualityGateFailed as failure:
         raise AirflowFailException(str(failure)) from failure
+
+
+def _other_task_states() -> dict[str, str]:
+    """State of every other task of this run (task id -> `success`, `failed`, `upstream_failed`...)."""
+    context = get_current_context()
+    ti, run_id = context["ti"], context["run_id"]
+    states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[run_id]).get(run_id, {})
+    return {task_id: state for task_id, state in states.items() if task_id != ti.task_id}
 
 
 @dag(
@@ -139,15 +154,30 @@ def marketing_daily():
 
     @task_group
     def report():
-        @task
+        @task(trigger_rule=TriggerRule.ALL_DONE)
         def build_dashboard() -> str:
             from mercator import pipeline
 
-            return pipeline.report(_settings())
+            return pipeline.report(_settings(), get_current_context()["run_id"], _other_task_states())
 
         build_dashboard()
 
-    prepare_warehouse() >> extract() >> quality_raw() >> transform() >> quality_marts() >> activate() >> report()
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def watcher() -> None:
+        """Fail the run when any other task failed or did not run because of a failure."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        failed = sorted(t for t, s in _other_task_states().items() if s in ("failed", "upstream_failed"))
+        if failed:
+            raise AirflowFailException(f"this run failed; tasks failed or not run: {', '.join(failed)}")
+
+    steps = [prepare_warehouse(), extract(), quality_raw(), transform(), quality_marts(), activate()]
+    chain(*steps)
+    dashboard = report()
+    # The report waits for every task, not only for activate: a failure upstream of activate marks it
+    # upstream_failed at once, while other branches may still be running.
+    [t for t in dashboard.dag.tasks if not dashboard.has_task(t)] >> dashboard
+    dashboard >> watcher()
 
 
 marketing_daily()

@@ -59,3 +59,13 @@ def test_no_heavy_work_at_import_time():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_report_runs_whatever_happened_after_every_task_and_the_watcher_fails_the_run(dagbag):
+    dag = dagbag.dags["marketing_daily"]
+    report, watcher = dag.get_task("report.build_dashboard"), dag.get_task("watcher")
+    assert report.trigger_rule == "all_done"
+    assert report.upstream_task_ids == {t.task_id for t in dag.tasks} - {report.task_id, watcher.task_id}
+    assert watcher.trigger_rule == "all_done" and watcher.upstream_task_ids == {report.task_id}
+    assert dag.get_task("activate.push_audiences").trigger_rule == "all_success"  # a failed mart gate blocks it
+    assert {t.task_id for t in dag.leaves} == {watcher.task_id}
