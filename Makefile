@@ -44,9 +44,12 @@ demo: setup ## generate demo data into LANDING if it is empty
 run: demo ## run the whole pipeline through Airflow and print a summary
 	@$(BIN)/airflow db migrate > $(VENV)/airflow-migrate.log 2>&1 || { cat $(VENV)/airflow-migrate.log; exit 1; }
 	@$(BIN)/airflow pools set duckdb_writer 1 "DuckDB single writer" > /dev/null
+	@echo "airflow dags test marketing_daily (log: $(VENV)/last-run.log)"
+	@status=0; \
 	$(BIN)/airflow dags test marketing_daily -c '{"landing_dir": "$(MERCATOR_LANDING)", "as_of": "$(AS_OF)"}' > $(VENV)/last-run.log 2>&1 \
-	  || { tail -60 $(VENV)/last-run.log; echo "pipeline failed: full log in $(VENV)/last-run.log"; exit 1; }
-	@$(PY) -m mercator.summary
+	  || { status=$$?; tail -60 $(VENV)/last-run.log; echo "pipeline failed: full log in $(VENV)/last-run.log"; }; \
+	$(PY) -m mercator.summary; \
+	exit $$status
 
 test: setup ## install and run the whole test suite
 	$(BIN)/pytest

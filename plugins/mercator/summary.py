@@ -1,10 +1,19 @@
-"""`python -m mercator.summary`: a short account of the last run, printed after `make run`."""
+"""`python -m mercator.summary`: a short account of the last run, printed after `make run`.
+
+The run's health (each gate's outcome with its failing checks, the step it stopped at, the sections
+not from this run) is what the report step recorded in `<reports>/run_status.json`; the counts and
+the CLV models that are not `fitted` come from the warehouse.
+"""
 
 from __future__ import annotations
 
 import duckdb
 
 from mercator.config import Settings
+from mercator.reporting.clv import model_warnings
+from mercator.reporting.dashboard import warning_lines
+from mercator.reporting.health import GATE_TITLES, NOT_RUN, read_run_status
+from mercator.reporting.sections import LAST_GOOD, WITHHELD
 
 COUNTS = {
     "customers": "select count(*) from marts.dim_customers",
@@ -27,24 +36,58 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     return "n/a" if value is None else f"{value:,.0f}"
 
 
-def main() -> None:
-    settings = Settings.from_env()
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    print(f"\nMercator run on {settings.landing_dir}")
-    print(f"  warehouse: {settings.warehouse}")
-    for label, sql in COUNTS.items():
-        print(f"  {label + ':':28} {_scalar(con, sql)}")
+def _line(label: str, value: str) -> str:
+    return f"  {label + ':':28} {value}"
+
+
+def health_lines(status: dict | None) -> list[str]:
+    """The run's gates, failed steps and sections not from this run, as the report recorded them."""
+    if status is None:
+        return [_line("run status", "not recorded (the report step did not run)")]
+    lines = [_line("run", status.get("run_id") or "outside Airflow")]
+    for name, gate in status.get("gates", {}).items():
+        outcome = "not run in this run" if gate["status"] == NOT_RUN else gate["status"]
+        lines.append(_line(GATE_TITLES.get(name, name), outcome))
+        for failure in gate["failures"]:
+            lines += [f"    {failure['suite']} ({failure['table']}): {c}" for c in failure["critical_failures"]]
+    lines += [_line("run stopped at", task) for task in status.get("failed_tasks", [])]
+    if status.get("blocked_tasks"):
+        lines.append(_line("not run", ", ".join(status["blocked_tasks"])))
+    for name, section in status.get("sections", {}).items():
+        if section["shown"] == LAST_GOOD:
+            shown = f"last good numbers as of {section['as_of']} ({section['reason']})"
+        elif section["shown"] == WITHHELD:
+            shown = f"withheld ({section['reason']})"
+        else:
+            continue
+        lines.append(_line(f"dashboard {name}", shown))
+    return lines
+
+
+def count_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """CLV models that are not `fitted`, the main counts and customers per segment."""
+    lines = [_line("warning", line) for line in warning_lines(model_warnings(con))]
+    lines += [_line(label, _scalar(con, sql)) for label, sql in COUNTS.items()]
     try:
         segments = con.execute(SEGMENTS).fetchall()
     except duckdb.CatalogException:
         segments = []
     if segments:
-        print("  segments:")
-        for segment, n in segments:
-            print(f"    {segment:22} {n:,}")
-    print(f"\nDashboard: {settings.reports_dir / 'dashboard.html'} (open it in a browser, works offline)")
-    print(f"Outbox:    {settings.reports_dir / 'outbox'}")
-    con.close()
+        lines.append("  segments:")
+        lines += [f"    {segment:22} {n:,}" for segment, n in segments]
+    return lines
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    lines = [f"\nMercator run on {settings.landing_dir}", f"  warehouse: {settings.warehouse}"]
+    lines += health_lines(read_run_status(settings.reports_dir))
+    if settings.warehouse.exists():
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            lines += count_lines(con)
+    lines.append(f"\nDashboard: {settings.reports_dir / 'dashboard.html'} (open it in a browser, works offline)")
+    lines.append(f"Outbox:    {settings.reports_dir / 'outbox'}")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
