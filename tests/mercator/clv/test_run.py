@@ -79,3 +79,15 @@ def test_thin_data_gives_bounded_scores_and_warnings_not_a_crash(tmp_path):
     assert any("too thin" in note for note in thin.warnings)
     assert set(thin.model_statuses["status"]) >= {"too_thin"}
     assert (write_model_card(thin, tmp_path) / "model_card.md").exists()
+
+
+def test_history_shorter_than_the_holdout_scores_without_validation_and_says_so():
+    cohort = simulate_cohort(2_000, window_days=60, holdout_days=90, seed=8)
+    empty = cohort.calibration.iloc[:0]
+    with pytest.warns(ClvWarning, match="history is shorter"):
+        short = run_clv(cohort.full, "2024-06-30", empty, cohort.holdout.iloc[:0], cohort.holdout_days)
+    assert short.validation is None
+    churn = short.model_statuses.set_index("model").loc["churn"]
+    assert (churn["status"], churn["fallback"]) == ("no_holdout", "bgnbd_p_no_purchase_30d")
+    assert short.scores["churn_tier"].isin(["light", "moderate", "severe"]).all()
+    assert short.scores["churn_probability_30d"].isna().all()
