@@ -12,8 +12,8 @@ import duckdb
 from mercator.config import Settings
 from mercator.reporting.clv import model_warnings
 from mercator.reporting.dashboard import warning_lines
-from mercator.reporting.health import GATE_TITLES, NOT_RUN, read_run_status
-from mercator.reporting.sections import LAST_GOOD, WITHHELD
+from mercator.reporting.health import GATE_TITLES, NOT_RUN, PASSED, read_run_status
+from mercator.reporting.sections import LAST_GOOD, SECTIONS, WITHHELD
 
 COUNTS = {
     "customers": "select count(*) from marts.dim_customers",
@@ -45,7 +45,8 @@ def health_lines(status: dict | None) -> list[str]:
     if status is None:
         return [_line("run status", "not recorded (the report step did not run)")]
     lines = [_line("run", status.get("run_id") or "outside Airflow")]
-    for name, gate in status.get("gates", {}).items():
+    gates = status.get("gates", {})
+    for name, gate in ((name, gates[name]) for name in GATE_TITLES if name in gates):
         outcome = "not run in this run" if gate["status"] == NOT_RUN else gate["status"]
         lines.append(_line(GATE_TITLES.get(name, name), outcome))
         for failure in gate["failures"]:
@@ -53,7 +54,8 @@ def health_lines(status: dict | None) -> list[str]:
     lines += [_line("run stopped at", task) for task in status.get("failed_tasks", [])]
     if status.get("blocked_tasks"):
         lines.append(_line("not run", ", ".join(status["blocked_tasks"])))
-    for name, section in status.get("sections", {}).items():
+    sections = status.get("sections", {})
+    for name, section in ((name, sections[name]) for name in SECTIONS if name in sections):
         if section["shown"] == LAST_GOOD:
             shown = f"last good numbers as of {section['as_of']} ({section['reason']})"
         elif section["shown"] == WITHHELD:
@@ -61,6 +63,8 @@ def health_lines(status: dict | None) -> list[str]:
         else:
             continue
         lines.append(_line(f"dashboard {name}", shown))
+    if gates.get("marts", {}).get("status") not in (None, PASSED):
+        lines.append("  the counts below come from marts that did not pass the mart gate in this run")
     return lines
 
 

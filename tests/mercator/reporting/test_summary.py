@@ -32,13 +32,14 @@ def test_summary_prints_the_failed_gate_its_checks_the_stale_sections_and_the_cl
 
     text = _summary(warehouse, reports)
 
-    assert re.search(r"run:\s+run-2", text) and re.search(r"raw gate:\s+passed", text)
-    assert re.search(r"mart gate:\s+failed\n\s+marts_channel_performance \(marts.channel_performance\): "
-                     + re.escape(SPEND_CHECK), text)
+    gates = r"run:\s+run-2\n\s+raw gate:\s+passed\n\s+mart gate:\s+failed\n"
+    failure = r"\s+marts_channel_performance \(marts.channel_performance\): " + re.escape(SPEND_CHECK)
+    assert re.search(gates + failure, text)
     assert re.search(r"not run:\s+activate.push_audiences", text)
     assert re.search(r"dashboard attribution:\s+last good numbers as of 2026-10-30", text)
     assert "CLV model bg_nbd is too_thin (as of 2026-10-30), fallback shrunk_rate_heuristic" in text
     assert "gamma_gamma" not in text
+    assert "counts below come from marts that did not pass the mart gate" in text
     assert f"Dashboard: {reports / 'dashboard.html'}" in text
 
 
