@@ -1,0 +1,139 @@
+"""End to end: when the mart gate fails, the run fails, activation stays blocked, and the dashboard
+still comes out, saying which gate, suites and checks failed, with the last good numbers labelled.
+
+Both `airflow dags test` runs use a copy of the project. Run 1 on small demo data passes both gates
+(as of 2026-10-24) and leaves the last good copies. Then, in the copy, an analyst "keeps only
+customers with an email" in dim_customers: dbt builds it (no dbt test covers the link from orders
+and scores to dim_customers), and the mart gate finds orders, RFM and CLV scores of customers
+dim_customers no longer has. Run 2 (as of the latest date) fails the mart gate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.e2e.airflow_run import AirflowSandbox, _json_rows, task_states
+
+pytestmark = pytest.mark.e2e
+
+FIRST_AS_OF = "2026-10-24"
+ANALYST_EDIT = ("select * from final", "select * from final where email is not null")
+
+
+@dataclass
+class ProjectCopySandbox(AirflowSandbox):
+    """A sandbox whose DAG, package, dbt project and GX project come from a copy of the repository."""
+
+    project: Path | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = super().env
+        env.update(
+            AIRFLOW__CORE__DAGS_FOLDER=str(self.project / "dags"),
+            AIRFLOW__CORE__PLUGINS_FOLDER=str(self.project / "plugins"),
+            PYTHONPATH=str(self.project / "plugins"),  # mercator (and so dbt and GX projects) from the copy
+        )
+        return env
+
+
+def copy_project(target: Path) -> Path:
+    ignore = shutil.ignore_patterns("target", "logs", "__pycache__", "*.pyc")
+    for part in ("dags", "plugins", "dbt_project", "expectations"):
+        shutil.copytree(REPO_ROOT / part, target / part, ignore=ignore)
+    return target
+
+
+def outbox_lines(sandbox: AirflowSandbox) -> Counter:
+    root = sandbox.reports / "outbox"
+    return Counter((f.name, line) for f in root.rglob("*.jsonl") for line in f.read_text().splitlines() if line)
+
+
+def dag_runs(sandbox: AirflowSandbox) -> list[dict]:
+    proc = sandbox.airflow("dags", "list-runs", "marketing_daily", "-o", "json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return sorted(_json_rows(proc.stdout), key=lambda row: row["start_date"] or "")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("failed_gate")
+    landing = root / "landing"
+    subprocess.run([sys.executable, "-m", "mercator.demo", "--customers", "150", "--seed", "5", "--out",
+                    str(landing)], check=True, capture_output=True)
+    project = copy_project(root / "project")
+    sandbox = ProjectCopySandbox(home=root / "airflow", warehouse=root / "wh.duckdb", reports=root / "reports",
+                                 project=project)
+    sandbox.init()
+    first = sandbox.run_dag(landing, as_of=FIRST_AS_OF)
+    assert first.returncode == 0, (first.stdout + first.stderr)[-6000:]
+    outbox = outbox_lines(sandbox)
+
+    model = project / "dbt_project" / "models" / "marts" / "dim_customers.sql"
+    sql = model.read_text()
+    assert sql.rstrip().endswith(ANALYST_EDIT[0]), "dim_customers.sql changed shape: update the analyst's edit"
+    model.write_text(sql.rstrip().removesuffix(ANALYST_EDIT[0]) + ANALYST_EDIT[1] + "\n")
+    second = sandbox.run_dag(landing)
+    return sandbox, second, outbox, dag_runs(sandbox)
+
+
+def test_the_run_fails_activation_is_blocked_and_the_report_succeeds(runs):
+    sandbox, second, _, dag_runs = runs
+    assert second.returncode != 0  # `airflow dags test` (and so `make run`) exits non-zero
+    assert [run["state"] for run in dag_runs] == ["success", "failed"]
+    states = task_states(sandbox)
+    assert states.pop("quality_marts.validate_marts") == "failed"
+    assert states.pop("activate.push_audiences") == "upstream_failed"
+    assert states.pop("watcher") == "failed"
+    assert states.pop("report.build_dashboard") == "success"
+    assert set(states.values()) == {"success"}, states
+
+
+def test_activation_sent_nothing_new(runs):
+    sandbox, _, outbox, _ = runs
+    assert outbox and outbox_lines(sandbox) == outbox
+
+
+def test_dashboard_names_the_failed_gate_its_suites_checks_and_rows(runs):
+    sandbox, *_ = runs
+    html = (sandbox.reports / "dashboard.html").read_text()
+    banner = html[html.index('id="run-status"'):html.index('class="slot"')]
+    assert 'data-gate="marts" data-gate-status="failed"' in banner and "activation was blocked" in banner
+    assert 'data-gate="raw" data-gate-status="passed"' in banner
+    orphans = re.search(r"marts_fct_orders \(marts.fct_orders\): unexpected_rows_expectation\(every order has a "
+                        r"customer in dim_customers or is anonymous \(customer_key null\)\): (\d+) rows unexpected",
+                        banner)
+    assert orphans and int(orphans.group(1)) > 0, banner
+    assert "marts_customer_rfm (marts.customer_rfm)" in banner and "marts_customer_clv (marts.customer_clv)" in banner
+    assert "Not run because an earlier step failed: activate.push_audiences" in banner
+
+
+def test_failed_sections_show_the_first_runs_numbers_labelled_with_its_as_of_date(runs):
+    sandbox, _, _, dag_runs = runs
+    html = (sandbox.reports / "dashboard.html").read_text()
+    first_run = dag_runs[0]["run_id"]
+    shown = dict(re.findall(r'<div class="slot" data-section="(\w+)" data-shown="(\w+)">', html))
+    assert shown == {"overview": "last_good", "clv": "last_good", "attribution": "current"}
+    label = f"Last good numbers, as of {FIRST_AS_OF} (run {first_run}), not from this run"
+    assert html.count(label) == 2
+    assert f'data-kpi="As of">{FIRST_AS_OF}<' in html
+    meta = json.loads((sandbox.reports / "last_good" / "meta.json").read_text())
+    assert {m["run_id"] for m in meta.values()} == {first_run}  # the failed run saved nothing
+
+
+def test_summary_prints_the_failed_gate_and_the_dashboard(runs):
+    sandbox, *_ = runs
+    proc = subprocess.run([sys.executable, "-m", "mercator.summary"], env=sandbox.env, capture_output=True,
+                          text=True, check=True)
+    assert re.search(r"mart gate:\s+failed\n\s+marts_fct_orders", proc.stdout), proc.stdout
+    assert f"Dashboard: {sandbox.reports / 'dashboard.html'}" in proc.stdout
