@@ -91,7 +91,8 @@ def build_dashboard(
 
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    exists = Path(warehouse_path).exists()  # not when the run failed before creating it
+    with duckdb.connect(str(warehouse_path) if exists else ":memory:", read_only=exists) as con:
         data = collect(con, reports_dir)
         attribution = collect_attribution(con)
         clv = collect_clv(con)

@@ -189,6 +189,14 @@ def test_a_gate_that_did_not_run_in_this_run_is_never_shown_with_an_earlier_stat
     assert 'data-kpi="Customers">20<' in html and 'data-kpi="Customers">36<' not in html
 
 
+def test_a_run_that_failed_before_creating_the_warehouse_still_gets_a_dashboard(tmp_path):
+    html = build_dashboard(tmp_path / "absent.duckdb", tmp_path / "reports", "run-1",
+                           {"prepare_warehouse": "failed", "quality_raw.validate_raw": "upstream_failed"}).read_text()
+
+    assert "Run stopped at prepare_warehouse" in html and "The raw gate: not run in this run" in html
+    assert [slot(html, s)[0] for s in ("overview", "clv", "attribution")] == ["withheld"] * 3
+
+
 def test_clv_models_not_fitted_warn_in_the_section_and_the_banner(good_run):
     warehouse, reports = good_run
     record(reports, "raw", "run-2")
