@@ -27,6 +27,7 @@ import contextlib
 import io
 import warnings
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -95,9 +96,42 @@ def to_time_unit(days: np.ndarray | float, time_unit: str) -> np.ndarray:
     return np.asarray(days, dtype=float) / TIME_UNIT_DAYS[time_unit]
 
 
+class _Model:
+    """What BG/NBD and Gamma-Gamma share: fitted `params` with their log-scale covariance, or (params
+    None) the named fallback whose one uncertain population parameter is `heuristic_parameter`, with
+    its log-variance in the field `<heuristic_parameter>_log_var`."""
+
+    fallback_name: ClassVar[str]
+    heuristic_parameter: ClassVar[str]
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.params is None
+
+    @property
+    def fallback(self) -> str | None:
+        return self.fallback_name if self.params is None else None
+
+    def uncertainty(self) -> tuple[dict[str, float], np.ndarray | None]:
+        """The uncertain parameters and their log-scale covariance."""
+        if self.params is None:
+            name = self.heuristic_parameter
+            return {name: getattr(self, name)}, np.array([[getattr(self, f"{name}_log_var")]])
+        return self.params, self.log_params_cov
+
+    def scaled(self, name: str, factor: float):
+        """This model with one uncertain parameter multiplied by `factor`."""
+        if self.params is None:
+            return replace(self, **{name: getattr(self, name) * factor})
+        return replace(self, params={**self.params, name: self.params[name] * factor})
+
+
 @dataclass(frozen=True)
-class BgNbd:
+class BgNbd(_Model):
     """A fitted (or fallen-back) BG/NBD purchase model; time in `time_unit`."""
+
+    fallback_name: ClassVar[str] = BG_FALLBACK
+    heuristic_parameter: ClassVar[str] = "repeat_rate"
 
     params: dict[str, float] | None
     log_params_cov: np.ndarray | None
@@ -111,26 +145,6 @@ class BgNbd:
     status: str = FITTED
     reason: str = ""
     repeat_rate_log_var: float = 0.0
-
-    @property
-    def is_fallback(self) -> bool:
-        return self.params is None
-
-    @property
-    def fallback(self) -> str | None:
-        return BG_FALLBACK if self.params is None else None
-
-    def uncertainty(self) -> tuple[dict[str, float], np.ndarray | None]:
-        """The uncertain parameters and their log-scale covariance (the heuristic's: its repeat rate)."""
-        if self.params is None:
-            return {"repeat_rate": self.repeat_rate}, np.array([[self.repeat_rate_log_var]])
-        return self.params, self.log_params_cov
-
-    def scaled(self, name: str, factor: float) -> BgNbd:
-        """This model with one uncertain parameter multiplied by `factor`."""
-        if self.params is None:
-            return replace(self, repeat_rate=self.repeat_rate * factor)
-        return replace(self, params={**self.params, name: self.params[name] * factor})
 
     def p_alive(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
         if self.params is None:
@@ -159,8 +173,11 @@ class BgNbd:
 
 
 @dataclass(frozen=True)
-class GammaGamma:
+class GammaGamma(_Model):
     """A fitted (or fallen-back) Gamma-Gamma spend model."""
+
+    fallback_name: ClassVar[str] = GG_FALLBACK
+    heuristic_parameter: ClassVar[str] = "mean_order_value"
 
     params: dict[str, float] | None
     log_params_cov: np.ndarray | None
@@ -173,26 +190,6 @@ class GammaGamma:
     status: str = FITTED
     reason: str = ""
     mean_order_value_log_var: float = 0.0
-
-    @property
-    def is_fallback(self) -> bool:
-        return self.params is None
-
-    @property
-    def fallback(self) -> str | None:
-        return GG_FALLBACK if self.params is None else None
-
-    def uncertainty(self) -> tuple[dict[str, float], np.ndarray | None]:
-        """The uncertain parameters and their log-scale covariance (the heuristic's: its mean order value)."""
-        if self.params is None:
-            return {"mean_order_value": self.mean_order_value}, np.array([[self.mean_order_value_log_var]])
-        return self.params, self.log_params_cov
-
-    def scaled(self, name: str, factor: float) -> GammaGamma:
-        """This model with one uncertain parameter multiplied by `factor`."""
-        if self.params is None:
-            return replace(self, mean_order_value=self.mean_order_value * factor)
-        return replace(self, params={**self.params, name: self.params[name] * factor})
 
     def expected_order_value(self, x: np.ndarray, m: np.ndarray) -> np.ndarray:
         if self.params is None:
