@@ -1,4 +1,4 @@
-"""Fixtures: a default SendGrid stand-in per test, the real SDK pointed at it."""
+"""Fixtures: default SendGrid and Twilio stand-ins per test, the real SDKs pointed at them."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import threading
 
 import pytest
 from sendgrid import SendGridAPIClient
+from twilio.rest import Client
 
 from tests.standins.sendgrid_server import SendGridStandin
+from tests.standins.twilio_server import TwilioStandin
 
 
 @pytest.fixture(autouse=True)
@@ -27,3 +29,14 @@ def sendgrid_standin():
 @pytest.fixture
 def sg(sendgrid_standin: SendGridStandin) -> SendGridAPIClient:
     return sendgrid_standin.sdk_client()
+
+
+@pytest.fixture
+def twilio_standin():
+    with TwilioStandin() as server:
+        yield server
+
+
+@pytest.fixture
+def twilio(twilio_standin: TwilioStandin) -> Client:
+    return twilio_standin.sdk_client()
