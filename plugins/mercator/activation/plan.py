@@ -1,0 +1,161 @@
+"""The sync plan in DuckDB SQL: every audience row gets exactly one decision, checked at send time.
+
+Decisions, in order (the first that applies wins):
+`invalid` (a duplicate key, a customer not in dim_customers, no valid email / E.164 phone for the
+channel), `suppressed` (erased, an opt-out from the event data or the deny seed, or one learned
+from a destination), `unconsented` (the channel's consent in dim_customers is not granted),
+`capped` (message destinations: a message on the channel within the cap window), `held_out`
+(holdout bucket below the share), `unchanged` (delivered before with the same fields), `held_back`
+(a message whose earlier outcome is unknown: never resent blindly), else `send`. Consent and
+suppressions are re-read here, right before the batches go out, whatever the audience model did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mercator.activation.audiences import AudienceSpec
+from mercator.activation.holdout import holdout_bucket_sql
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE_PATTERN = r"^\+[1-9][0-9]{7,14}$"
+SUPPRESSIONS = "intermediate.int_contact_suppressions"
+ERASURES = "intermediate.int_erasure_requests"
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    spec: AudienceSpec
+    destination: str
+    delivers_messages: bool
+    cap_days: int | None
+    run_id: str
+    now: str  # ISO timestamp of the run: cap windows count back from it
+
+
+def _exists(con, relation: str) -> bool:
+    schema, table = relation.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def _columns(con, relation: str) -> set[str]:
+    schema, table = relation.split(".")
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _identifier_checks(spec: AudienceSpec) -> tuple[str, str]:
+    """SQL: (has a valid identifier for the channel, the identifier matched against suppressions)."""
+    email = f"regexp_matches(coalesce(m.f_email, ''), {_quote(EMAIL_PATTERN)})" if "email" in spec.fields else "false"
+    phone = f"regexp_matches(coalesce(m.f_phone, ''), {_quote(PHONE_PATTERN)})" if "phone" in spec.fields else "false"
+    if spec.channel == "email":
+        return email, "lower(trim(m.f_email))"
+    if spec.channel == "sms":
+        return phone, "m.f_phone"
+    if spec.channel == "ads":
+        return f"({email} or {phone})", "null"
+    return "true", "null"
+
+
+def plan_sql(con, inputs: PlanInputs) -> str:
+    """A query with one row per audience row: customer_key, f_<field> columns, payload_hash, bucket,
+    decision, reason, remote_id."""
+    spec = inputs.spec
+    fields = ", ".join(f"cast(a.{column} as varchar) as f_{name}" for name, column in spec.fields.items())
+    hashed = " || chr(31) || ".join(f"coalesce(f_{name}, '')" for name in spec.fields) or "''"
+    customer_columns = _columns(con, "marts.dim_customers")
+    erased = "c.is_erased" if "is_erased" in customer_columns else "false"
+    consent = f"c.{spec.consent}" if spec.consent in customer_columns else "'unknown'"
+    valid, identifier = _identifier_checks(spec)
+    checks = []
+    if _exists(con, ERASURES):
+        checks.append(f"exists (select 1 from {ERASURES} e where e.customer_key = m.customer_key)")
+    suppression_channel = {"email": "email", "sms": "sms"}.get(spec.channel)
+    if suppression_channel and _exists(con, SUPPRESSIONS):
+        checks.append(
+            f"exists (select 1 from {SUPPRESSIONS} s where s.channel = '{suppression_channel}'"
+            f" and s.identifier_value = {identifier})"
+        )
+    if suppression_channel:
+        checks.append(
+            f"exists (select 1 from activation.suppressions l where l.channel = '{suppression_channel}'"
+            f" and l.identifier_hash = sha256({identifier}))"
+        )
+    learned = " or ".join(checks) or "false"
+    capped = "false"
+    if inputs.delivers_messages and inputs.cap_days:
+        capped = (
+            f"exists (select 1 from activation.messages g where g.customer_key = m.customer_key"
+            f" and g.channel = {_quote(cap_channel(spec))} and g.run_id <> {_quote(inputs.run_id)}"
+            f" and g.sent_at > timestamptz {_quote(inputs.now)} - interval {int(inputs.cap_days)} day)"
+        )
+    unknown = "s.status in ('unknown', 'sending')" if inputs.delivers_messages else "false"
+    return f"""
+        with members as (
+            select a.customer_key, {fields},
+                row_number() over (partition by a.customer_key order by a.customer_key) as key_rank
+            from {spec.relation} as a
+        ),
+        hashed as (
+            select m.*, md5({hashed}) as payload_hash,
+                {holdout_bucket_sql("m.customer_key", spec.holdout_salt)} as bucket
+            from members as m
+        )
+        select m.* exclude (key_rank), s.remote_id,
+            case
+                when m.customer_key is null or m.key_rank > 1 or c.customer_key is null then 'invalid'
+                when {erased} or {learned} then 'suppressed'
+                when coalesce({consent}, 'unknown') <> 'granted' then 'unconsented'
+                when not {valid} then 'invalid'
+                when {capped} then 'capped'
+                when m.bucket < {spec.holdout_share} then 'held_out'
+                when s.status = 'delivered' and s.payload_hash = m.payload_hash then 'unchanged'
+                when {unknown} then 'held_back'
+                else 'send'
+            end as decision,
+            case
+                when m.customer_key is null then 'no customer_key'
+                when m.key_rank > 1 then 'duplicate customer_key in the audience'
+                when c.customer_key is null then 'not in dim_customers'
+                when {erased} then 'erasure requested'
+                when not {valid} then 'no valid {spec.identifier or "identifier"}'
+                else ''
+            end as reason
+        from hashed as m
+        left join marts.dim_customers as c on c.customer_key = m.customer_key and m.key_rank = 1
+        left join activation.sync_state as s
+            on s.destination = {_quote(inputs.destination)} and s.audience = {_quote(spec.name)}
+            and s.customer_key = m.customer_key and m.key_rank = 1
+    """
+
+
+def cap_channel(spec: AudienceSpec) -> str:
+    """The channel a message counts against: the audience's, or for webhooks its consent's."""
+    return spec.channel if spec.channel != "webhook" else spec.consent.removesuffix("_consent")
+
+
+def removals_sql(inputs: PlanInputs, plan_table: str) -> str:
+    """Members Mercator added earlier that must leave now (mirror mode): gone from the audience,
+    or no longer sendable (unconsented, suppressed, erased, invalid)."""
+    return f"""
+        select s.customer_key, s.remote_id, s.payload_hash
+        from activation.sync_state as s
+        where s.destination = {_quote(inputs.destination)} and s.audience = {_quote(inputs.spec.name)}
+            and s.status = 'delivered' and s.added_by_mercator
+            and not exists (
+                select 1 from {plan_table} as p
+                where p.customer_key = s.customer_key and p.decision in ('send', 'unchanged', 'held_back')
+            )
+    """

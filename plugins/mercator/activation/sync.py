@@ -1,0 +1,238 @@
+"""The sync engine: one audience to one destination, planned in SQL, sent in batches, every member accounted.
+
+Each step that touches the warehouse opens it briefly (`open_warehouse`) and closes it before any
+request goes out, so HTTP waits never hold DuckDB's single writer:
+
+1. plan (mercator.activation.plan): one decision per audience row; the holdout assignments of the
+   run are recorded (intent to treat);
+2. members held back by an earlier unknown outcome are reconciled with the destination;
+3. send the `send` members in batches of the destination's size, each batch marked `sending`
+   before its requests (message destinations), so that a crash between a request and its record
+   leaves the batch `sending`, which the next run holds back and reconciles instead of sending
+   twice; record each batch's outcomes;
+4. mirror mode: remove the members Mercator added who left or may no longer be contacted;
+5. one `activation.sync_runs` row with every count: members = sent + unchanged + held_out + capped
+   + unconsented + suppressed + invalid + held_back; sent = delivered + rejected + opted_out +
+   unknown + failed; reconciled and removed are counted apart.
+
+A sync whose rejected members exceed `MAX_REJECTED_SHARE` of those sent fails (after recording).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from mercator.activation.audiences import AudienceSpec
+from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
+from mercator.activation.plan import PlanInputs, cap_channel, plan_sql, removals_sql
+from mercator.activation.state import COUNTS, ensure, identifier_hash
+
+log = logging.getLogger(__name__)
+
+MAX_REJECTED_SHARE = 0.05
+DECISION_COUNTS = ("unchanged", "held_out", "capped", "unconsented", "suppressed", "invalid", "held_back")
+
+
+class SyncFailed(RuntimeError):
+    """The sync ran and was recorded, but too many members were rejected."""
+
+
+@dataclass
+class SyncResult:
+    audience: str
+    destination: str
+    run_id: str
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    reason: str = ""
+
+    def summary(self) -> dict:
+        return {"audience": self.audience, "destination": self.destination, "status": self.status,
+                **self.counts, **({"reason": self.reason} if self.reason else {})}
+
+
+OpenWarehouse = Callable[[], AbstractContextManager]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    to_send: list[Member]
+    held_back: list[Member]
+    removals: list[Member]
+    decisions: Counter
+
+
+def _members(con, spec: AudienceSpec, decision: str) -> list[Member]:
+    names = list(spec.fields)
+    columns = "".join(f", f_{name}" for name in names)
+    rows = con.execute(
+        f"select customer_key, payload_hash, remote_id{columns} from sync_plan where decision = ? order by 1",
+        [decision],
+    ).fetchall()
+    return [Member(r[0], dict(zip(names, r[3:], strict=True)), r[1], r[2]) for r in rows]
+
+
+def _plan(con, inputs: PlanInputs, mirror: bool) -> _Plan:
+    """Decisions into a temporary table; the members to send, to reconcile and to remove, and the counts."""
+    con.execute(f"create or replace temp table sync_plan as {plan_sql(con, inputs)}")
+    decisions = Counter(dict(con.execute("select decision, count(*) from sync_plan group by 1").fetchall()))
+    removals = []
+    if mirror:
+        removals = [Member(key, {}, digest, remote) for key, remote, digest in
+                    con.execute(removals_sql(inputs, "sync_plan")).fetchall()]
+    return _Plan(_members(con, inputs.spec, "send"), _members(con, inputs.spec, "held_back"), removals, decisions)
+
+
+def _record_assignments(con, inputs: PlanInputs) -> None:
+    """The run's treatment / holdout split of every member who passed consent, suppression and caps."""
+    con.execute(
+        "delete from activation.assignments where run_id = ? and audience = ?", [inputs.run_id, inputs.spec.name]
+    )
+    con.execute(
+        """insert into activation.assignments (run_id, audience, customer_key, assignment, would_send, bucket)
+           select ?, ?, customer_key, case when decision = 'held_out' then 'holdout' else 'treatment' end,
+                  true, bucket
+           from sync_plan
+           where decision in ('held_out', 'send', 'unchanged', 'held_back')
+           on conflict do nothing""",
+        [inputs.run_id, inputs.spec.name],
+    )
+
+
+def _write_state(con, inputs: PlanInputs, members: list[Member], outcomes: dict[str, Outcome], status=None):
+    """Upsert sync_state for these members: `status` for all, or each member's outcome."""
+    rows = []
+    for m in members:
+        outcome = outcomes.get(m.customer_key)
+        rows.append([
+            inputs.destination, inputs.spec.name, m.customer_key, m.payload_hash,
+            status or outcome.status, "" if status else outcome.reason,
+            (outcome.remote_id if outcome and outcome.remote_id else m.remote_id), inputs.run_id,
+        ])
+    if rows:
+        con.executemany(
+            """insert or replace into activation.sync_state
+               (destination, audience, customer_key, payload_hash, status, reason, remote_id, added_by_mercator,
+                run_id, updated_at)
+               values (?, ?, ?, ?, ?, ?, ?, true, ?, current_timestamp)""",
+            rows,
+        )
+
+
+def _record_outcomes(con, inputs: PlanInputs, members: list[Member], outcomes: list[Outcome]) -> None:
+    by_key = {o.customer_key: o for o in outcomes}
+    missing = [m.customer_key for m in members if m.customer_key not in by_key]
+    if missing:
+        raise RuntimeError(f"{inputs.destination} returned no outcome for {len(missing)} member(s)")
+    _write_state(con, inputs, members, by_key)
+    delivered = [o for o in outcomes if o.status == DELIVERED]
+    if inputs.delivers_messages and delivered:
+        con.executemany(
+            "insert into activation.messages values (?, ?, ?, ?, ?, ?, ?)",
+            [[cap_channel(inputs.spec), o.customer_key, inputs.spec.name, inputs.destination, inputs.run_id,
+              o.remote_id, inputs.now] for o in delivered],
+        )
+    identifier = inputs.spec.identifier
+    for member in members:
+        outcome = by_key[member.customer_key]
+        if outcome.status == SUPPRESSED and identifier and member.fields.get(identifier):
+            con.execute(
+                "insert or replace into activation.suppressions values (?, ?, ?, ?, ?)",
+                [inputs.spec.channel if inputs.spec.channel in ("email", "sms") else cap_channel(inputs.spec),
+                 identifier_hash(member.fields[identifier]), outcome.reason or "opted out at the destination",
+                 inputs.destination, inputs.now],
+            )
+
+
+def _record_removals(con, inputs: PlanInputs, members: list[Member], outcomes: list[Outcome]) -> int:
+    removed = {o.customer_key for o in outcomes if o.status == DELIVERED}
+    con.executemany(
+        "update activation.sync_state set status = 'removed', run_id = ?, updated_at = current_timestamp"
+        " where destination = ? and audience = ? and customer_key = ?",
+        [[inputs.run_id, inputs.destination, inputs.spec.name, key] for key in removed],
+    )
+    return len(removed)
+
+
+def _write_run(con, inputs: PlanInputs, result: SyncResult, started_at: str, dry_run: bool) -> None:
+    con.execute(
+        "delete from activation.sync_runs where run_id = ? and audience = ? and destination = ?",
+        [inputs.run_id, inputs.spec.name, inputs.destination],
+    )
+    con.execute(
+        f"""insert into activation.sync_runs (run_id, audience, destination, status, reason, dry_run, started_at,
+            ended_at, {", ".join(COUNTS)}) values ({", ".join("?" * (8 + len(COUNTS)))})""",
+        [inputs.run_id, inputs.spec.name, inputs.destination, result.status, result.reason, dry_run, started_at,
+         _now(), *(result.counts.get(name, 0) for name in COUNTS)],
+    )
+
+
+def _deliver(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Destination, members, send) -> Counter:
+    """`send` (upsert or reconcile) in batches, each marked `sending` first for message destinations."""
+    outcomes: Counter = Counter()
+    for start in range(0, len(members), destination.max_batch):
+        batch = members[start : start + destination.max_batch]
+        if destination.delivers_messages:
+            with open_warehouse() as con:
+                _write_state(con, inputs, batch, {}, status="sending")
+        batch_outcomes = send(inputs.spec.name, batch, inputs.run_id)
+        with open_warehouse() as con:
+            _record_outcomes(con, inputs, batch, batch_outcomes)
+        outcomes.update(o.status for o in batch_outcomes)
+    return outcomes
+
+
+def sync_audience(
+    open_warehouse: OpenWarehouse,
+    spec: AudienceSpec,
+    destination_id: str,
+    destination: Destination,
+    run_id: str,
+    cap_days: int | None = None,
+    dry_run: bool = False,
+) -> SyncResult:
+    """Sync one audience to one destination (see the module docstring); a dry run plans and records only."""
+    started_at = _now()
+    inputs = PlanInputs(spec, destination_id, destination.delivers_messages, cap_days, run_id, started_at)
+    with open_warehouse() as con:
+        ensure(con)
+        plan = _plan(con, inputs, spec.mode == "mirror")
+        if not dry_run:
+            _record_assignments(con, inputs)
+    counts = {"members": sum(plan.decisions.values()), "sent": len(plan.to_send),
+              **{name: plan.decisions.get(name, 0) for name in DECISION_COUNTS}}
+    result = SyncResult(spec.name, destination_id, run_id, "dry_run" if dry_run else "succeeded", counts)
+    if dry_run:
+        counts["removed"] = len(plan.removals)
+    else:
+        destination.prepare(spec.name)
+        reconciled = _deliver(open_warehouse, inputs, destination, plan.held_back, destination.reconcile)
+        outcomes = _deliver(open_warehouse, inputs, destination, plan.to_send, destination.upsert)
+        removed = 0
+        for start in range(0, len(plan.removals), destination.max_batch):
+            batch = plan.removals[start : start + destination.max_batch]
+            removal_outcomes = destination.remove(spec.name, batch, run_id)
+            with open_warehouse() as con:
+                removed += _record_removals(con, inputs, batch, removal_outcomes)
+        counts |= {"delivered": outcomes[DELIVERED], "rejected": outcomes["rejected"],
+                   "opted_out": outcomes[SUPPRESSED], "unknown": outcomes[UNKNOWN], "failed": outcomes["failed"],
+                   "reconciled": reconciled[DELIVERED], "removed": removed}
+        if plan.to_send and counts["rejected"] > MAX_REJECTED_SHARE * len(plan.to_send):
+            result.status = "failed"
+            result.reason = (f"{counts['rejected']} of {len(plan.to_send)} sent members rejected"
+                             f" (> {MAX_REJECTED_SHARE:.0%})")
+    with open_warehouse() as con:
+        _write_run(con, inputs, result, started_at, dry_run)
+    log.info("activation %s -> %s: %s %s", spec.name, destination_id, result.status, counts)
+    if result.status == "failed":
+        raise SyncFailed(f"audience {spec.name} -> {destination_id}: {result.reason}")
+    return result
