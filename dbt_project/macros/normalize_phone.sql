@@ -2,12 +2,12 @@
     A phone number as people type it -> E.164 ('+' and 8-15 digits), or null when it cannot be one.
     '+CC ...' and '00CC ...' carry their country; anything else is a national number of the
     default country (var default_country): NANP numbers may start with the trunk '1', other
-    countries drop the trunk '0'. Separators (spaces, dots, dashes, slashes, brackets) are ignored;
-    letters or other characters make the number invalid.
+    countries drop the trunk '0'. Separators (spaces, dots, dashes, slashes, brackets) are ignored,
+    and so is whitespace around the number (tabs too); letters or other characters make it invalid.
 -#}
 {% macro normalize_phone(column, default_country=none) -%}
     {%- set calling_code = country_calling_code(default_country or var('default_country', 'US')) -%}
-    {%- set typed = 'trim(' ~ column ~ ')' -%}
+    {%- set typed = trim_whitespace(column) -%}
     {%- set digits = regex_replace_all(typed, '[^0-9]', '') -%}
     {%- set e164 -%}
         case
