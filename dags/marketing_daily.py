@@ -9,7 +9,11 @@ Mercator's whole flow for one day, in six task groups and a final check:
 3. **transform**: `dbt build` (staging -> identity -> marts, tests, segment snapshot), then the
    Python models (their outputs land in schema `ml`), then `dbt build` of what reads them.
 4. **quality_marts**: Great Expectations mart suites; a critical failure blocks activation.
-5. **activate**: audiences -> destinations (local outbox by default), nothing sent twice.
+5. **activate**: `plan_syncs` discovers the audiences (dbt models under models/audiences/) and
+   checks their configs; one mapped `sync` task per audience x destination (its own retries and
+   log; a failing destination does not stop the others) sends with consent, suppressions, caps and
+   holdouts checked at send time; a destination without a connection is skipped and the audience
+   goes to the outbox. Nothing is sent twice.
 6. **report**: the marketers' dashboard `reports/dashboard.html`. It runs whatever happened upstream
    (trigger rule `all_done`, after every task): it names the gate and checks that failed or the step
    the run stopped at, and shows a section's last good numbers (labelled with their as-of date) in
@@ -17,9 +21,12 @@ Mercator's whole flow for one day, in six task groups and a final check:
 7. **watcher**: fails the run when any task failed, so a failed gate still fails the run though
    the report succeeded (Airflow's watcher pattern, with `all_done` so a clean run is all success).
 
-Params: `landing_dir` (default: env MERCATOR_LANDING or `data/landing`) and `as_of`
+Params: `landing_dir` (default: env MERCATOR_LANDING or `data/landing`), `dry_run` (plan every audience
+sync and record its counts, send nothing) and `as_of`
 (YYYY-MM-DD; default: the latest date in the data). Every DuckDB write goes through the
-`duckdb_writer` pool (one slot): DuckDB allows one writing process at a time.
+`duckdb_writer` pool (one slot): DuckDB allows one writing process at a time. The sync tasks are
+the exception: they wait for the write lock only to plan and to record, never while a destination
+answers.
 """
 
 from __future__ import annotations
@@ -74,6 +81,7 @@ def _other_task_states() -> dict[str, str]:
     params={
         "landing_dir": Param("", type="string", description="Landing folder; empty = default"),
         "as_of": Param("", type="string", description="YYYY-MM-DD; empty = latest date in the data"),
+        "dry_run": Param(False, type="boolean", description="Plan every audience sync, send nothing"),
     },
 )
 def marketing_daily():
@@ -145,12 +153,24 @@ def marketing_daily():
     @task_group
     def activate():
         @task
-        def push_audiences() -> dict:
+        def plan_syncs() -> list[dict]:
             from mercator import pipeline
 
-            return pipeline.activate(_settings(), get_current_context()["run_id"])
+            return pipeline.plan_activation(_settings())
 
-        push_audiences()
+        # Not in the DuckDB writer pool: a sync opens the warehouse only to plan and to record, and
+        # waits for the write lock then, never while a destination answers.
+        @task(pool="default_pool", retries=2)
+        def sync(target: dict) -> dict:
+            from mercator import pipeline
+
+            context = get_current_context()
+            return pipeline.sync_audience(
+                _settings(), target["audience"], target["destination"], context["run_id"],
+                bool(context["params"].get("dry_run")),
+            )
+
+        sync.expand(target=plan_syncs())
 
     @task_group
     def report():

@@ -13,7 +13,6 @@ from mercator.quality.suites import suites_in
 
 RAW_SUITES = suites_in("raw")  # every suite registered in mercator.quality.suites for a raw.* table
 MART_SUITES = suites_in("marts")
-AUDIENCES = ("audience_at_risk_email",)
 
 
 @contextmanager
@@ -112,13 +111,36 @@ def check_marts(settings: Settings, run_id: str | None = None) -> dict:
     return _check(settings, "marts", MART_SUITES, run_id)
 
 
-def activate(settings: Settings, run_id: str) -> dict:
-    """Push every audience to its destinations; only new or changed members are sent."""
-    from mercator.activation import OutboxConfig, OutboxDestination
+def _manifest(settings: Settings) -> Path:
+    return settings.dbt_project_dir / "target" / "manifest.json"
 
-    destination = OutboxDestination(OutboxConfig(directory=settings.reports_dir / "outbox"))
-    with warehouse(settings) as con:
-        return {a: destination.sync(con, a, run_id).summary() for a in AUDIENCES}
+
+def plan_activation(settings: Settings) -> list[dict]:
+    """Every audience x destination to sync (audiences from dbt's manifest, each config checked first)."""
+    from mercator.activation.runner import discover, plan_tasks
+
+    audiences = discover(lambda: warehouse(settings), _manifest(settings))
+    return [{"audience": t.audience, "destination": t.destination_index} for a in audiences for t in plan_tasks(a)]
+
+
+def sync_audience(settings: Settings, audience: str, destination: int, run_id: str, dry_run: bool = False) -> dict:
+    """Sync one audience to one of its destinations (-1: the outbox fallback); its counts."""
+    from mercator.activation.runner import discover, frequency_caps, run_task
+
+    spec = next(a for a in discover(lambda: warehouse(settings), _manifest(settings)) if a.name == audience)
+    caps = frequency_caps(settings.dbt_project_dir)
+    result = run_task(lambda: warehouse(settings), spec, destination, run_id, settings.reports_dir, caps, dry_run)
+    return result.summary() if result else {"audience": audience, "status": "skipped"}
+
+
+def activate(settings: Settings, run_id: str, dry_run: bool = False) -> list[dict]:
+    """Every audience to every destination in this process (tests, benchmarks); the DAG maps sync_audience."""
+    from mercator.activation.runner import activate_all
+
+    return activate_all(
+        lambda: warehouse(settings), _manifest(settings), run_id, settings.reports_dir, settings.dbt_project_dir,
+        dry_run,
+    )
 
 
 def report(settings: Settings, run_id: str | None = None, task_states: dict[str, str] | None = None) -> str:

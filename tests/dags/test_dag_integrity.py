@@ -29,9 +29,10 @@ def test_marketing_daily_conventions(dagbag):
     dag = dagbag.dags["marketing_daily"]
     assert {"mercator", "marketing"} <= set(dag.tags)
     assert dag.doc_md and "quality_marts" in dag.doc_md
-    assert set(dag.params.keys()) >= {"landing_dir", "as_of"}
+    assert set(dag.params.keys()) >= {"landing_dir", "as_of", "dry_run"}
     for t in dag.tasks:
-        assert t.pool == "duckdb_writer", t.task_id
+        # a sync waits for destinations: it takes the write lock only to plan and record, outside the pool
+        assert t.pool == ("default_pool" if t.task_id == "activate.sync" else "duckdb_writer"), t.task_id
         if not t.task_id.startswith("transform.dbt_build"):  # a failed dbt test fails again
             assert t.retries >= 1, t.task_id
 
@@ -67,5 +68,5 @@ def test_report_runs_whatever_happened_after_every_task_and_the_watcher_fails_th
     assert report.trigger_rule == "all_done"
     assert report.upstream_task_ids == {t.task_id for t in dag.tasks} - {report.task_id, watcher.task_id}
     assert watcher.trigger_rule == "all_done" and watcher.upstream_task_ids == {report.task_id}
-    assert dag.get_task("activate.push_audiences").trigger_rule == "all_success"  # a failed mart gate blocks it
+    assert dag.get_task("activate.plan_syncs").trigger_rule == "all_success"  # a failed mart gate blocks it
     assert {t.task_id for t in dag.leaves} == {watcher.task_id}

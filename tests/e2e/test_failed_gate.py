@@ -93,7 +93,7 @@ def test_the_run_fails_activation_is_blocked_and_the_report_succeeds(runs):
     assert [run["state"] for run in dag_runs] == ["success", "failed"]
     states = task_states(sandbox)
     assert states.pop("quality_marts.validate_marts") == "failed"
-    assert states.pop("activate.push_audiences") == "upstream_failed"
+    assert states.pop("activate.plan_syncs") == "upstream_failed"
     assert states.pop("watcher") == "failed"
     assert states.pop("report.build_dashboard") == "success"
     assert set(states.values()) == {"success"}, states
@@ -115,7 +115,7 @@ def test_dashboard_names_the_failed_gate_its_suites_checks_and_rows(runs):
                         banner)
     assert orphans and int(orphans.group(1)) > 0, banner
     assert "marts_customer_rfm (marts.customer_rfm)" in banner and "marts_customer_clv (marts.customer_clv)" in banner
-    assert "Not run because an earlier step failed: activate.push_audiences" in banner
+    assert "Not run because an earlier step failed: activate.plan_syncs" in banner
 
 
 def test_failed_sections_show_the_first_runs_numbers_labelled_with_its_as_of_date(runs):

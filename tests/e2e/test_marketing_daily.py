@@ -102,8 +102,12 @@ def test_outbox_holds_only_consented_audience_members(run):
     consented = {k for (k,) in con.execute(
         "select customer_key from marts.dim_customers where email_consent = 'granted'").fetchall()}
     assert sent and all(row["customer_key"] in consented and row["email"] for row in sent)
-    audience = con.execute("select count(*) from marts.audience_at_risk_email").fetchone()[0]
-    assert len(sent) == audience
+    [(audience, held_out, delivered, members)] = con.execute(
+        "select (select count(*) from marts.audience_at_risk_email), sum(held_out), sum(delivered), sum(members)"
+        " from activation.sync_runs where audience = 'audience_at_risk_email' and destination = 'outbox'"
+    ).fetchall()
+    assert members == audience and held_out > 0
+    assert len(sent) == delivered == audience - held_out
 
 
 def test_dashboard_is_written_without_pii(run):

@@ -1,8 +1,5 @@
-"""Activation: push audiences to destinations, sending only what changed since the last sync."""
+"""Activation: audiences (dbt models under models/audiences/) synced to their destinations.
 
-from mercator.activation.base import Destination, SendResult, SyncPlan
-from mercator.activation.outbox import OutboxConfig, OutboxDestination
-
-DESTINATIONS: dict[str, type[Destination]] = {d.name: d for d in (OutboxDestination,)}
-
-__all__ = ["DESTINATIONS", "Destination", "OutboxConfig", "OutboxDestination", "SendResult", "SyncPlan"]
+`runner` discovers and checks the audiences, `plan` decides per member in SQL, `sync` sends in
+batches and records, `destination` is the plugin contract, one module per destination.
+"""

@@ -25,8 +25,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from mercator.activation.base import run_date_of
-from mercator.activation.destination import DELIVERED, REJECTED, ConfigError, Destination, Member, Outcome
+from mercator.activation.destination import (
+    DELIVERED,
+    REJECTED,
+    ConfigError,
+    Destination,
+    Member,
+    Outcome,
+    run_date_of,
+)
 from mercator.activation.hashing import Row, google_phone, hashed_row, meta_phone
 from mercator.config import Settings
 

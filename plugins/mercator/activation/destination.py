@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -32,6 +33,12 @@ from urllib.parse import urlsplit
 DELIVERED, REJECTED, SUPPRESSED, UNKNOWN, FAILED = "delivered", "rejected", "suppressed", "unknown", "failed"
 OUTCOMES = (DELIVERED, REJECTED, SUPPRESSED, UNKNOWN, FAILED)
 CHANNELS = ("email", "sms", "ads", "webhook")
+
+
+def run_date_of(run_id: str) -> str:
+    """The date in an Airflow run id (`scheduled__2026-03-01T...`), else the run id made file-safe."""
+    found = re.search(r"\d{4}-\d{2}-\d{2}", run_id)
+    return found.group(0) if found else re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
 
 
 class ConfigError(ValueError):
@@ -148,16 +155,24 @@ class Destination:
         self.connection = connection
 
     @classmethod
-    def from_options(cls, options: dict, connection: Connection | None = None) -> Destination:
-        """Build from an audience's destination options; unknown or missing keys are a ConfigError."""
+    def parse_options(cls, options: dict):
+        """The options dataclass; unknown, missing or invalid keys are a ConfigError."""
         known = {f.name for f in dataclasses.fields(cls.config_class)}
         unknown = set(options) - known
         if unknown:
             raise ConfigError(f"{cls.kind}: unknown option(s) {sorted(unknown)}; known: {sorted(known)}")
         try:
-            return cls(cls.config_class(**options), connection)
+            return cls.config_class(**options)
         except TypeError as error:
             raise ConfigError(f"{cls.kind}: {error}") from None
+
+    @classmethod
+    def from_options(cls, options: dict, connection: Connection | None = None) -> Destination:
+        """Build from an audience's destination options and its connection."""
+        return cls(cls.parse_options(options), connection)
+
+    def validate_fields(self, available_fields) -> None:
+        """ConfigError when the audience lacks a field this destination needs (override where it matters)."""
 
     def prepare(self, audience: str) -> None:
         """Create what the sync needs at the destination (a list, custom fields); idempotent."""

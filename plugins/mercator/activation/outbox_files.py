@@ -14,8 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mercator.activation.base import run_date_of
-from mercator.activation.destination import CHANNELS, DELIVERED, Destination, Member, Outcome
+from mercator.activation.destination import CHANNELS, DELIVERED, Destination, Member, Outcome, run_date_of
 
 
 @dataclass(frozen=True)

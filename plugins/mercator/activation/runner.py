@@ -25,6 +25,10 @@ from mercator.activation.sync import OpenWarehouse, SyncResult, sync_audience
 # destination type -> "module:Class"; imported only when an audience uses it
 DESTINATION_CLASSES = {
     "outbox": "mercator.activation.outbox_files:OutboxFiles",
+    "twilio_sms": "mercator.activation.twilio_sms:TwilioSmsDestination",
+    "webhook": "mercator.activation.webhook:WebhookDestination",
+    "google_customer_match": "mercator.activation.ad_files:GoogleCustomerMatchFiles",
+    "meta_custom_audience": "mercator.activation.ad_files:MetaCustomAudienceFiles",
 }
 OUTBOX = DestinationSpec("outbox")
 
@@ -66,7 +70,7 @@ def discover(open_warehouse: OpenWarehouse, manifest: Path) -> list[AudienceSpec
             spec.check_columns(columns)
     for spec in audiences:
         for index, target in enumerate(spec.destinations):
-            destination_class(target.type).from_options(target.options)  # options checked before any send
+            destination_class(target.type).parse_options(target.options)  # checked before any send
             if destination_class(target.type).needs_connection and not target.connection:
                 raise ConfigError(f"audience {spec.name}: meta.activation.destinations[{index}].connection: missing")
     return audiences
@@ -109,6 +113,7 @@ def run_task(
             raise
         _record_skip(open_warehouse, spec, target, run_id, f"{error}: the audience goes to the outbox")
         return None
+    destination.validate_fields([*spec.fields, "customer_key"])
     cap_days = caps.get(cap_channel(spec)) if destination.delivers_messages else None
     return sync_audience(open_warehouse, spec, target.destination_id, destination, run_id, cap_days, dry_run)
 

@@ -1,53 +1,48 @@
-"""The base contract every destination class must keep."""
+"""The contract every destination keeps, one test parametrised over every registered destination."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import pytest
-from mercator.activation import DESTINATIONS, Destination, SendResult
+from mercator.activation.destination import CHANNELS, ConfigError, Destination, Member
+from mercator.activation.runner import DESTINATION_CLASSES, destination_class
 
-from tests.mercator.activation.audience_fixtures import AUDIENCE, members, write_audience
-
-SETTINGS = {"outbox": lambda tmp: {"directory": str(tmp / "outbox")}}
-
-
-@pytest.fixture(params=sorted(DESTINATIONS))
-def destination(request, tmp_path) -> Destination:
-    return DESTINATIONS[request.param].from_dict(SETTINGS[request.param](tmp_path))
+KINDS = sorted(DESTINATION_CLASSES)
 
 
-def test_every_destination_has_settings_here():
-    assert set(SETTINGS) == set(DESTINATIONS)
+@pytest.fixture(params=KINDS)
+def cls(request) -> type[Destination]:
+    return destination_class(request.param)
 
 
-def test_config_is_a_typed_dataclass_and_checked(destination):
-    assert issubclass(type(destination), Destination)
-    assert dataclasses.is_dataclass(destination.config_class)
-    with pytest.raises(ValueError, match="unknown settings"):
-        type(destination).from_dict({"no_such_setting": 1})
+def test_registry_names_each_class_by_its_kind(cls):
+    assert DESTINATION_CLASSES[cls.kind].endswith(f":{cls.__name__}")
+    assert issubclass(cls, Destination)
+
+
+def test_options_are_a_typed_dataclass_and_unknown_ones_are_refused(cls):
+    assert dataclasses.is_dataclass(cls.config_class)
+    with pytest.raises(ConfigError, match="unknown option"):
+        cls.parse_options({"no_such_option": 1})
     with pytest.raises(TypeError):
-        type(destination)(object())
+        cls(object())
 
 
-def test_unsupported_operations_raise_not_implemented(destination):
-    for operation in ("send", "remove"):
-        if getattr(type(destination), operation) is getattr(Destination, operation):
-            with pytest.raises(NotImplementedError):
-                getattr(destination, operation)(AUDIENCE, [], "run")
+def test_capabilities_are_declared(cls):
+    assert cls.channels and set(cls.channels) <= set(CHANNELS)
+    assert isinstance(cls.delivers_messages, bool) and cls.max_batch >= 1
+    assert cls.identifier
 
 
-def test_sync_sends_new_members_once_and_a_rerun_again(destination, con):
-    rows = members(6, without_email=(2,))
-    write_audience(con, rows)
-    with_email = sum(1 for r in rows if r[1])
+def test_unsupported_operations_raise_not_implemented():
+    class Bare(Destination):
+        kind = "bare"
 
-    first = destination.sync(con, AUDIENCE, "scheduled__2026-03-01T00:00:00+00:00")
-    rerun = destination.sync(con, AUDIENCE, "scheduled__2026-03-01T00:00:00+00:00")
-    next_day = destination.sync(con, AUDIENCE, "scheduled__2026-03-02T00:00:00+00:00")
-
-    assert isinstance(first, SendResult)
-    assert (first.sent, first.without_email) == (with_email, len(rows) - with_email)
-    assert rerun.sent == first.sent
-    assert (next_day.sent, next_day.unchanged) == (0, with_email)
-    assert first.summary()["destination"] == destination.name
+    base = Bare.__new__(Bare)
+    member = Member("k1", {}, "h")
+    for operation in ("upsert", "remove"):
+        with pytest.raises(NotImplementedError):
+            getattr(base, operation)("audience", [member], "run")
+    with pytest.raises(NotImplementedError):
+        base.erase([member])

@@ -113,7 +113,7 @@ def test_failed_mart_gate_banner_names_gate_suite_check_and_rows(good_run):
     warehouse, reports = good_run
     record(reports, "raw", "run-2")
     record(reports, "marts", "run-2", {"marts_channel_performance": ("marts.channel_performance", SPEND_CHECK)})
-    states = {"quality_marts.validate_marts": "failed", "activate.push_audiences": "upstream_failed"}
+    states = {"quality_marts.validate_marts": "failed", "activate.plan_syncs": "upstream_failed"}
 
     html = build_dashboard(warehouse, reports, "run-2", states).read_text()
 
@@ -123,7 +123,7 @@ def test_failed_mart_gate_banner_names_gate_suite_check_and_rows(good_run):
     assert "quality_marts.validate_marts" in banner and "activation was blocked" in banner
     assert f"marts_channel_performance (marts.channel_performance): {SPEND_CHECK}" in banner
     assert 'data-gate="raw" data-gate-status="passed"' in banner
-    assert "Not run because an earlier step failed: activate.push_audiences" in banner
+    assert "Not run because an earlier step failed: activate.plan_syncs" in banner
     assert "data-failed-task" not in banner  # the gate's failure is named as such, not as a crashed step
     assert "secret.example" not in html
 
@@ -175,7 +175,7 @@ def test_a_failed_section_without_a_last_good_copy_is_withheld_with_the_reason(t
 def test_a_gate_that_did_not_run_in_this_run_is_never_shown_with_an_earlier_status(good_run):
     warehouse, reports = good_run  # run 1's gates passed; run 2 stopped at dbt, before either gate
     states = {"transform.dbt_build": "failed", "transform.dbt_build_scored": "upstream_failed",
-              "quality_marts.validate_marts": "upstream_failed", "activate.push_audiences": "upstream_failed"}
+              "quality_marts.validate_marts": "upstream_failed", "activate.plan_syncs": "upstream_failed"}
 
     html = build_dashboard(warehouse, reports, "run-2", states).read_text()
 

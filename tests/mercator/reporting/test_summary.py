@@ -28,14 +28,14 @@ def test_summary_prints_the_failed_gate_its_checks_the_stale_sections_and_the_cl
     record(reports, "raw", "run-2")
     record(reports, "marts", "run-2", {"marts_channel_performance": ("marts.channel_performance", SPEND_CHECK)})
     build_dashboard(warehouse, reports, "run-2", {"quality_marts.validate_marts": "failed",
-                                                   "activate.push_audiences": "upstream_failed"})
+                                                   "activate.plan_syncs": "upstream_failed"})
 
     text = _summary(warehouse, reports)
 
     gates = r"run:\s+run-2\n\s+raw gate:\s+passed\n\s+mart gate:\s+failed\n"
     failure = r"\s+marts_channel_performance \(marts.channel_performance\): " + re.escape(SPEND_CHECK)
     assert re.search(gates + failure, text)
-    assert re.search(r"not run:\s+activate.push_audiences", text)
+    assert re.search(r"not run:\s+activate.plan_syncs", text)
     assert re.search(r"dashboard attribution:\s+last good numbers as of 2026-10-30", text)
     assert "CLV model bg_nbd is too_thin (as of 2026-10-30), fallback shrunk_rate_heuristic" in text
     assert "gamma_gamma" not in text
