@@ -106,6 +106,7 @@ class SendGridStandin(StandinServer):
         ("GET", r"/v3/suppression/unsubscribes", "unsubscribes"),
         ("GET", r"/v3/suppression/bounces", "bounces"),
         ("GET", r"/v3/suppression/spam_reports", "spam_reports"),
+        ("GET", r"/v3/asm/suppressions", "all_group_suppressions"),
         ("GET", r"/v3/asm/groups/(?P<group_id>\d+)/suppressions", "group_suppressions"),
         ("POST", r"/v3/asm/groups/(?P<group_id>\d+)/suppressions", "add_group_suppressions"),
         ("DELETE", r"/v3/asm/groups/(?P<group_id>\d+)/suppressions/(?P<email>[^/]+)", "remove_group_suppression"),
@@ -303,8 +304,9 @@ class SendGridStandin(StandinServer):
         if job.fail:
             job.errors = [(str(c.get("email", "")), "job failed") for c in job.payload.get("contacts", [])]
         elif job.job_type == "upsert":
+            now = _now_iso()  # once per job: formatting it per row made large jobs slow
             for contact in job.payload["contacts"]:
-                outcome = self._upsert(contact, job.payload["list_ids"])
+                outcome = self._upsert(contact, job.payload["list_ids"], now)
                 if outcome in counts:
                     counts[outcome] += 1
                 else:
@@ -321,7 +323,7 @@ class SendGridStandin(StandinServer):
         job.status = "completed" if not errored else "failed" if errored == requested else "errored"
         job.finished_at = _now_iso()
 
-    def _upsert(self, row: dict, list_ids: list[str]) -> str:
+    def _upsert(self, row: dict, list_ids: list[str], now: str) -> str:
         """Apply one row: 'created_count', 'updated_count' or the reason it was rejected."""
         email = row["email"].lower()
         if len(email) > 254 or not EMAIL.fullmatch(email):
@@ -331,13 +333,13 @@ class SendGridStandin(StandinServer):
             return f"a contact can be on at most {MAX_LISTS_PER_CONTACT} lists"
         outcome = "updated_count"
         if contact is None:
-            contact = Contact(self._new_id(), email, {}, {}, set(), _now_iso(), "")
+            contact = Contact(self._new_id(), email, {}, {}, set(), now, "")
             self.contacts[email] = contact
             outcome = "created_count"
         contact.fields.update({k: v for k, v in row.items() if k in CONTACT_FIELDS})
         contact.custom_fields.update(row.get("custom_fields") or {})
         contact.list_ids |= set(list_ids)
-        contact.updated_at = _now_iso()
+        contact.updated_at = now
         return outcome
 
     def _search_emails(self, request: Request) -> Reply:
@@ -470,6 +472,13 @@ class SendGridStandin(StandinServer):
 
     def _group_suppressions(self, request: Request, group_id: str) -> Reply:
         return Reply.json(200, sorted(self.groups.get(int(group_id), {})))
+
+    def _all_group_suppressions(self, request: Request) -> Reply:
+        """Every group's suppressions with their time (the per-group listing gives emails only)."""
+        return Reply.json(200, [{"email": email, "group_id": group, "group_name": f"group {group}",
+                                 "created_at": created}
+                                for group, emails in sorted(self.groups.items())
+                                for email, created in sorted(emails.items())])
 
     def _add_group_suppressions(self, request: Request, group_id: str) -> Reply:
         try:
