@@ -1,0 +1,286 @@
+"""SendGrid Marketing Contacts: an audience is a contact list; members are contacts on it.
+
+Upserts go out in requests of at most 30,000 contacts and 6,000,000 bytes of JSON, each an import
+job polled to a final status; a member is delivered only when its job finished and the job's
+errors file does not list it, and then carries its contact id (searched 100 emails at a time).
+Removal takes contacts off the list (they are kept); erasure deletes them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mercator.activation.destination import (
+    DELIVERED,
+    FAILED,
+    REJECTED,
+    ConfigError,
+    Connection,
+    Destination,
+    Member,
+    Outcome,
+    Suppression,
+)
+from mercator.activation.sendgrid_client import SendGridClient, SendGridError, chunks
+
+log = logging.getLogger(__name__)
+
+MAX_CONTACTS, MAX_BODY_BYTES = 30_000, 6_000_000  # per upsert request
+IDS_PER_CALL = 100  # contact ids per removal or deletion URL
+# Reserved contact fields sent by name when a member has them, with SendGrid's maximum lengths.
+CONTACT_FIELDS = {"first_name": 50, "last_name": 50, "address_line_1": 100, "address_line_2": 100, "city": 60,
+                  "state_province_region": 50, "postal_code": 60, "country": 50}
+RESERVED_NAMES = {*CONTACT_FIELDS, "email", "phone_number", "phone_number_id", "external_id", "anonymous_id",
+                  "alternate_emails", "unique_name", "whatsapp", "line", "facebook", "created_at", "updated_at",
+                  "contact_id", "email_domains", "last_clicked", "last_emailed", "last_opened"}
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+FIELD_TYPES = ("Text", "Number")
+SUPPRESSION_LISTS = (("suppression/unsubscribes", "unsubscribe"), ("suppression/bounces", "bounce"),
+                     ("suppression/spam_reports", "spamreport"))
+
+
+@dataclass(frozen=True)
+class SendGridOptions:
+    """`list_name` defaults to the audience's name; `custom_fields` names member fields to send as
+    custom fields, a list (all Text) or a mapping to Text or Number. Waits are in seconds."""
+
+    list_name: str | None = None
+    custom_fields: tuple[str, ...] | list[str] | dict[str, str] = ()
+    poll_seconds: float = 1.0  # first pause between import job polls (then growing)
+    job_timeout_seconds: float = 600.0  # longest wait for an import job to finish
+    timeout_seconds: float = 30.0  # per request
+    max_attempts: int = 6  # per request
+
+    def __post_init__(self) -> None:
+        fields = self.custom_fields
+        object.__setattr__(self, "custom_fields", dict(fields) if isinstance(fields, dict)
+                           else dict.fromkeys(fields, "Text"))
+        for name, field_type in self.custom_fields.items():
+            if not FIELD_NAME.fullmatch(str(name)) or name.lower() in RESERVED_NAMES:
+                raise ConfigError(f"sendgrid: custom field {name!r} is reserved or not a valid name (a letter or _, "
+                                  "then letters, digits and _)")
+            if field_type not in FIELD_TYPES:
+                raise ConfigError(f"sendgrid: custom field {name!r} has type {field_type!r}; known: {FIELD_TYPES}")
+        if self.list_name is not None and not 1 <= len(self.list_name) <= 100:
+            raise ConfigError("sendgrid: list_name must be 1 to 100 characters")
+        if min(self.poll_seconds, self.job_timeout_seconds, self.timeout_seconds) <= 0 or self.max_attempts < 1:
+            raise ConfigError("sendgrid: poll_seconds, job_timeout_seconds, timeout_seconds and max_attempts must "
+                              "be positive")
+
+
+class SendGridDestination(Destination):
+    """Audience members as contacts on a SendGrid list; credentials from the Airflow connection."""
+
+    kind = "sendgrid"
+    config_class = SendGridOptions
+    channels = ("email",)
+    identifier = "email"
+    delivers_messages = False
+    max_batch = MAX_CONTACTS
+
+    def __init__(self, config: SendGridOptions, connection: Connection | None = None) -> None:
+        super().__init__(config, connection)
+        if connection is None or not connection.password:
+            raise ConfigError("sendgrid: the connection must hold the API key as its password")
+        self.client = SendGridClient(connection.password, connection.base_url("api.sendgrid.com"),
+                                     config.timeout_seconds, config.max_attempts)
+        self._lists: dict[str, str] = {}  # audience -> list id
+        self._field_ids: dict[str, str] | None = None  # custom field name -> id
+
+    # --- setup -------------------------------------------------------------------------------
+
+    def prepare(self, audience: str) -> None:
+        """Find or create the list and the custom fields, once per destination object."""
+        if audience not in self._lists:
+            name = self.config.list_name or audience
+            self._lists[audience] = self.client.find_or_create(lambda: self.client.find_list(name),
+                                                               "marketing/lists", {"name": name})
+        if self._field_ids is None:
+            self._field_ids = {name: self._field_id(name, kind) for name, kind in self.config.custom_fields.items()}
+
+    def _field_id(self, name: str, kind: str) -> str:
+        return self.client.find_or_create(lambda: self._find_field(name, kind), "marketing/field_definitions",
+                                          {"name": name, "field_type": kind})
+
+    def _find_field(self, name: str, kind: str) -> str | None:
+        defined = self.client.request("GET", "marketing/field_definitions").to_dict.get("custom_fields") or []
+        for spec in defined:
+            if spec["name"].lower() == name.lower():
+                if spec.get("field_type") != kind:
+                    raise ConfigError(f"sendgrid: custom field {name!r} exists as {spec.get('field_type')}, "
+                                      f"configured as {kind}")
+                return spec["id"]
+        return None
+
+    # --- membership --------------------------------------------------------------------------
+
+    def upsert(self, audience: str, members: list[Member], run_id: str) -> list[Outcome]:
+        self.prepare(audience)
+        list_id, outcomes, ready = self._lists[audience], {}, []  # outcomes by member index
+        overhead = len(json.dumps({"list_ids": [list_id], "contacts": []}))
+        for n, member in enumerate(members):
+            contact, problem = self._contact(member)
+            size = len(json.dumps(contact)) if contact else 0  # the SDK's own serialisation, ASCII only
+            if problem or overhead + size > MAX_BODY_BYTES:
+                outcomes[n] = Outcome(member.customer_key, REJECTED, problem or "contact over 6,000,000 bytes")
+            else:
+                ready.append((n, contact, size))
+        jobs = {}
+        for batch in _batches(ready, overhead):
+            try:
+                body = {"list_ids": [list_id], "contacts": [contact for _, contact, _ in batch]}
+                jobs[self.client.request("PUT", "marketing/contacts", body).to_dict["job_id"]] = batch
+            except SendGridError as error:
+                status = REJECTED if error.status in (400, 413) else FAILED
+                outcomes.update({n: Outcome(members[n].customer_key, status, str(error)) for n, _, _ in batch})
+        done: list[tuple[int, str]] = []
+        for job_id, job in self.client.wait_for_jobs(list(jobs), self.config.poll_seconds,
+                                                     self.config.job_timeout_seconds).items():
+            problem = self._job_problem(job)
+            errors, problem = self.client.row_errors(job) if not problem else ({}, problem)
+            for n, contact, _ in jobs[job_id]:
+                reason = problem or errors.get(contact["email"], "")
+                if reason:
+                    outcomes[n] = Outcome(members[n].customer_key, FAILED if problem else REJECTED, reason)
+                else:
+                    done.append((n, contact["email"]))
+        ids, _ = self.client.contact_ids([email for _, email in done])
+        outcomes.update({n: Outcome(members[n].customer_key, DELIVERED, remote_id=ids.get(email)) for n, email in done})
+        log.info("sendgrid %s: %d members in %d upsert jobs, %d delivered", audience, len(members), len(jobs),
+                 len(done))
+        return [outcomes[n] for n in range(len(members))]
+
+    def _contact(self, member: Member) -> tuple[dict, str]:
+        """The contact to send, or a reason it cannot be sent."""
+        email = str(member.fields.get("email") or "").strip().lower()
+        if not email or len(email) > 254:
+            return {}, "no email" if not email else "email longer than 254 characters"
+        contact: dict = {"email": email}
+        for name, limit in CONTACT_FIELDS.items():
+            value = member.fields.get(name)
+            if value is not None and len(str(value)) > limit:
+                return {}, f"{name} longer than {limit} characters"
+            if value is not None:
+                contact[name] = str(value)
+        custom: dict = {}
+        for name, kind in self.config.custom_fields.items():
+            value = member.fields.get(name)
+            if value is None:
+                continue
+            if kind == "Text":
+                custom[self._field_ids[name]] = str(value)
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = math.nan
+            if not math.isfinite(number):
+                return {}, f"custom field {name} is not a number"
+            custom[self._field_ids[name]] = int(number) if number.is_integer() else number
+        return ({**contact, "custom_fields": custom} if custom else contact), ""
+
+    def _job_problem(self, job: dict) -> str:
+        """Why a job's rows count as failed; "" when it finished (completed or errored)."""
+        status = job.get("status")
+        if status in ("completed", "errored"):
+            return ""
+        if status == "pending":
+            return f"job {job.get('id')} still pending after {self.config.job_timeout_seconds:g} s"
+        return job.get("error") or f"job {job.get('id')} {status}"
+
+    def _resolve(self, members: list[Member], search_all: bool) -> tuple[dict[int, str], dict[int, Outcome]]:
+        """Contact ids per member (its remote_id, else found by email; `search_all`: by email first),
+        and outcomes for members without one."""
+        emails = {n: str(m.fields.get("email") or "").strip().lower() for n, m in enumerate(members)}
+        wanted = [e for n, e in emails.items() if e and (search_all or not members[n].remote_id)]
+        found, failed = self.client.contact_ids(wanted)
+        ids, outcomes = {}, {}
+        for n, member in enumerate(members):
+            email, known = emails[n], member.remote_id
+            contact_id = (found.get(email) or known) if search_all else (known or found.get(email))
+            if contact_id and email not in failed:
+                ids[n] = contact_id
+            elif email in failed:
+                outcomes[n] = Outcome(member.customer_key, FAILED, failed[email])
+            elif email:
+                outcomes[n] = Outcome(member.customer_key, DELIVERED, "no such contact at SendGrid")
+            else:
+                outcomes[n] = Outcome(member.customer_key, REJECTED, "neither a contact id nor an email")
+        return ids, outcomes
+
+    def remove(self, audience: str, members: list[Member], run_id: str) -> list[Outcome]:
+        """Take contacts off the list (kept as contacts); one already gone counts as removed."""
+        self.prepare(audience)
+        ids, outcomes = self._resolve(members, search_all=False)
+        for chunk in chunks(list(ids.items()), IDS_PER_CALL):
+            for n, (status, reason) in self._off_list(self._lists[audience], chunk).items():
+                outcomes[n] = Outcome(members[n].customer_key, status, reason, ids[n])
+        return [outcomes[n] for n in range(len(members))]
+
+    def _off_list(self, list_id: str, chunk: list[tuple[int, str]]) -> dict[int, tuple[str, str]]:
+        """Remove a chunk of ids; a refused chunk is halved down to the id at fault (404: gone)."""
+        try:
+            self.client.request("DELETE", f"marketing/lists/{list_id}/contacts",
+                                query={"contact_ids": ",".join(dict.fromkeys(i for _, i in chunk))})
+            return {n: (DELIVERED, "") for n, _ in chunk}
+        except SendGridError as error:
+            if error.status in (400, 404) and len(chunk) > 1:
+                half = len(chunk) // 2
+                return {**self._off_list(list_id, chunk[:half]), **self._off_list(list_id, chunk[half:])}
+            outcome = (DELIVERED, "no such contact at SendGrid") if error.status == 404 else (
+                REJECTED if error.status == 400 else FAILED, str(error))
+            return {n: outcome for n, _ in chunk}
+
+    def erase(self, members: list[Member]) -> list[Outcome]:
+        """Delete the contacts (ids by remote_id or email) and wait for the deletion jobs."""
+        ids, outcomes = self._resolve(members, search_all=True)
+        jobs = {}
+        for chunk in chunks(list(ids.items()), IDS_PER_CALL):
+            try:
+                query = {"ids": ",".join(dict.fromkeys(i for _, i in chunk))}
+                jobs[self.client.request("DELETE", "marketing/contacts", query=query).to_dict["job_id"]] = chunk
+            except SendGridError as error:
+                status = REJECTED if error.status == 400 else FAILED
+                outcomes.update({n: Outcome(members[n].customer_key, status, str(error), i) for n, i in chunk})
+        for job_id, job in self.client.wait_for_jobs(list(jobs), self.config.poll_seconds,
+                                                     self.config.job_timeout_seconds).items():
+            problem = self._job_problem(job) or ("" if job["status"] == "completed" else f"job {job_id} errored")
+            outcomes.update({n: Outcome(members[n].customer_key, FAILED if problem else DELIVERED, problem, i)
+                             for n, i in jobs[job_id]})
+        return [outcomes[n] for n in range(len(members))]
+
+    # --- closed loop -------------------------------------------------------------------------
+
+    def suppressions(self, since: str | None) -> list[Suppression]:
+        """Global and group unsubscribes, bounces and spam reports created at or after `since`."""
+        start = None if since is None else int(_utc(datetime.fromisoformat(since)).timestamp())
+        found = [(row["email"], reason, row["created"]) for path, reason in SUPPRESSION_LISTS
+                 for row in self.client.suppression_rows(path, start)]
+        groups = self.client.request("GET", "asm/suppressions").to_dict or []  # every group, no time filter
+        found += [(row["email"], "group_unsubscribe", row["created_at"]) for row in groups
+                  if start is None or row["created_at"] >= start]
+        return [Suppression("email", email.strip().lower(), reason, datetime.fromtimestamp(created, UTC).isoformat())
+                for email, reason, created in found]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _batches(ready: list[tuple[int, dict, int]], overhead: int) -> Iterator[list[tuple[int, dict, int]]]:
+    """Upsert requests of at most MAX_CONTACTS contacts and MAX_BODY_BYTES of JSON ("," and " " between)."""
+    batch, size = [], overhead
+    for item in ready:
+        if batch and (len(batch) == MAX_CONTACTS or size + 2 + item[2] > MAX_BODY_BYTES):
+            yield batch
+            batch, size = [], overhead
+        size += item[2] + (2 if batch else 0)
+        batch.append(item)
+    if batch:
+        yield batch
