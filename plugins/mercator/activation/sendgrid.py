@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -94,6 +94,12 @@ class SendGridDestination(Destination):
         self._field_ids: dict[str, str] | None = None  # custom field name -> id
 
     # --- setup -------------------------------------------------------------------------------
+
+    def validate_fields(self, available_fields: Iterable[str]) -> None:
+        """ConfigError naming the fields (email, custom fields) the audience does not provide."""
+        missing = sorted({self.identifier, *self.config.custom_fields} - set(available_fields))
+        if missing:
+            raise ConfigError(f"sendgrid: the audience lacks field(s) {missing} (the email or custom_fields)")
 
     def prepare(self, audience: str) -> None:
         """Find or create the list and the custom fields, once per destination object."""

@@ -78,6 +78,13 @@ def test_wrong_options_are_a_config_error(options):
         SendGridDestination.from_options(options, connection)
 
 
+def test_fields_the_audience_lacks_are_a_config_error():
+    destination = SendGridDestination(SendGridOptions(custom_fields=["segment"]), Connection("c", password="SG.k"))
+    destination.validate_fields(["customer_key", "email", "segment"])
+    with pytest.raises(ConfigError, match=r"\['email', 'segment'\]"):
+        destination.validate_fields(["customer_key", "first_name"])
+
+
 def test_a_connection_without_the_key_is_a_config_error():
     with pytest.raises(ConfigError, match="API key"):
         SendGridDestination(SendGridOptions(), Connection("mercator_sendgrid", host="127.0.0.1"))
