@@ -56,17 +56,24 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _identifier_checks(spec: AudienceSpec) -> tuple[str, str]:
+def _message_channel(spec: AudienceSpec) -> str | None:
+    """The channel whose suppressions apply: the audience's, or for a webhook its consent's (email, sms)."""
+    channel = spec.channel if spec.channel != "webhook" else spec.consent.removesuffix("_consent")
+    return channel if channel in ("email", "sms") else None
+
+
+def _identifier_checks(spec: AudienceSpec) -> tuple[str, str | None]:
     """SQL: (has a valid identifier for the channel, the identifier matched against suppressions)."""
-    email = f"regexp_matches(coalesce(m.f_email, ''), {_quote(EMAIL_PATTERN)})" if "email" in spec.fields else "false"
-    phone = f"regexp_matches(coalesce(m.f_phone, ''), {_quote(PHONE_PATTERN)})" if "phone" in spec.fields else "false"
-    if spec.channel == "email":
-        return email, "lower(trim(m.f_email))"
-    if spec.channel == "sms":
-        return phone, "m.f_phone"
+    email = f"regexp_matches(coalesce(m.f_email, ''), {_quote(EMAIL_PATTERN)})" if "email" in spec.fields else None
+    phone = f"regexp_matches(coalesce(m.f_phone, ''), {_quote(PHONE_PATTERN)})" if "phone" in spec.fields else None
     if spec.channel == "ads":
-        return f"({email} or {phone})", "null"
-    return "true", "null"
+        return f"({email or 'false'} or {phone or 'false'})", None
+    channel = _message_channel(spec)
+    if channel == "email" and email:
+        return (email if spec.channel == "email" else f"(m.f_email is null or {email})"), "lower(trim(m.f_email))"
+    if channel == "sms" and phone:
+        return (phone if spec.channel == "sms" else f"(m.f_phone is null or {phone})"), "m.f_phone"
+    return "true", None
 
 
 def plan_sql(con, inputs: PlanInputs) -> str:
@@ -82,7 +89,7 @@ def plan_sql(con, inputs: PlanInputs) -> str:
     checks = []
     if _exists(con, ERASURES):
         checks.append(f"exists (select 1 from {ERASURES} e where e.customer_key = m.customer_key)")
-    suppression_channel = {"email": "email", "sms": "sms"}.get(spec.channel)
+    suppression_channel = _message_channel(spec) if identifier else None
     if suppression_channel and _exists(con, SUPPRESSIONS):
         checks.append(
             f"exists (select 1 from {SUPPRESSIONS} s where s.channel = '{suppression_channel}'"

@@ -207,7 +207,7 @@ def _raw_suite(e: Entity) -> SuiteSpec:
 # The reasoning per suite is in README.md, "Which layer checks what".
 # ---------------------------------------------------------------------------------------------
 
-_CONSENT_COLUMNS = ("email_consent", "sms_consent", "push_consent")
+_CONSENT_COLUMNS = ("email_consent", "sms_consent", "push_consent", "ads_consent")
 _SCORES = (1, 2, 3, 4, 5)
 _SCORE_COLUMNS = ("r_score", "f_score", "m_score", "fm_score")
 
@@ -291,16 +291,23 @@ _CORE_MARTS = (
             ),
         ),
     ),
-    SuiteSpec(
-        "marts_audience_at_risk_email",
-        "marts.audience_at_risk_email",
-        (
-            _has_columns(("customer_key", "email", "segment", "audience")),
-            _not_null("customer_key"),
-            _unique("customer_key"),
-            _not_null("email", WARNING),  # activation counts members without an address, sends them nothing
-            _customers_exist("every member has granted email consent", "and customers.email_consent = 'granted'"),
-        ),
+    *(
+        SuiteSpec(
+            f"marts_{name}",
+            f"marts.{name}",
+            (
+                _has_columns(("customer_key", identifier, "audience")),
+                _not_null("customer_key"),
+                _unique("customer_key"),  # a duplicate would be a double send
+                _not_null(identifier, WARNING),  # activation counts members without an address, sends them nothing
+                _customers_exist(f"every member has granted {consent}", f"and customers.{consent} = 'granted'"),
+            ),
+        )
+        for name, identifier, consent in (
+            ("audience_at_risk_email", "email", "email_consent"),
+            ("audience_winback_sms", "phone", "sms_consent"),
+            ("audience_welcome_webhook", "email", "email_consent"),
+        )
     ),
 )
 

@@ -15,7 +15,7 @@ from mercator.reporting import build_dashboard
 
 from tests.mercator.quality.warehouses import AS_OF, GOOD_MARTS, GOOD_ORDERS, make_warehouse
 
-MARTS_DIR = REPO_ROOT / "dbt_project" / "models" / "marts"
+MODELS_DIR = REPO_ROOT / "dbt_project" / "models"
 
 
 def test_every_contract_entity_has_a_raw_suite():
@@ -27,8 +27,8 @@ def test_every_contract_entity_has_a_raw_suite():
 
 
 def test_every_public_mart_has_a_suite():
-    """A new model under dbt_project/models/marts needs a SuiteSpec in mercator.quality.suites."""
-    marts = {path.stem for path in MARTS_DIR.rglob("*.sql")}
+    """A new model under dbt_project/models/marts or audiences needs a SuiteSpec in mercator.quality.suites."""
+    marts = {path.stem for folder in ("marts", "audiences") for path in (MODELS_DIR / folder).rglob("*.sql")}
     covered = {s.table.removeprefix("marts.") for s in SUITES.values() if s.schema == "marts"}
     assert {"dim_customers", "fct_orders", "customer_rfm", "audience_at_risk_email"} <= marts
     assert marts - covered == set(), "marts without a quality suite"
