@@ -33,7 +33,7 @@ class PlanInputs:
     now: str  # ISO timestamp of the run: cap windows count back from it
 
 
-def _exists(con, relation: str) -> bool:
+def relation_exists(con, relation: str) -> bool:
     schema, table = relation.split(".")
     return bool(
         con.execute(
@@ -87,10 +87,10 @@ def plan_sql(con, inputs: PlanInputs) -> str:
     consent = f"c.{spec.consent}" if spec.consent in customer_columns else "'unknown'"
     valid, identifier = _identifier_checks(spec)
     checks = []
-    if _exists(con, ERASURES):
+    if relation_exists(con, ERASURES):
         checks.append(f"exists (select 1 from {ERASURES} e where e.customer_key = m.customer_key)")
     suppression_channel = _message_channel(spec) if identifier else None
-    if suppression_channel and _exists(con, SUPPRESSIONS):
+    if suppression_channel and relation_exists(con, SUPPRESSIONS):
         checks.append(
             f"exists (select 1 from {SUPPRESSIONS} s where s.channel = '{suppression_channel}'"
             f" and s.identifier_value = {identifier})"

@@ -25,6 +25,7 @@ from mercator.activation.sync import OpenWarehouse, SyncResult, sync_audience
 # destination type -> "module:Class"; imported only when an audience uses it
 DESTINATION_CLASSES = {
     "outbox": "mercator.activation.outbox_files:OutboxFiles",
+    "sendgrid": "mercator.activation.sendgrid:SendGridDestination",
     "twilio_sms": "mercator.activation.twilio_sms:TwilioSmsDestination",
     "webhook": "mercator.activation.webhook:WebhookDestination",
     "google_customer_match": "mercator.activation.ad_files:GoogleCustomerMatchFiles",

@@ -30,6 +30,7 @@ DDL = (
         members bigint, sent bigint, unchanged bigint, held_out bigint, capped bigint,
         unconsented bigint, suppressed bigint, invalid bigint, held_back bigint, delivered bigint,
         rejected bigint, opted_out bigint, unknown bigint, failed bigint, reconciled bigint, removed bigint,
+        erased bigint,
         primary key (run_id, audience, destination))""",
     """create table if not exists activation.assignments (
         run_id varchar not null, audience varchar not null, customer_key varchar not null,
@@ -48,7 +49,7 @@ DDL = (
 
 COUNTS = (
     "members", "sent", "unchanged", "held_out", "capped", "unconsented", "suppressed", "invalid", "held_back",
-    "delivered", "rejected", "opted_out", "unknown", "failed", "reconciled", "removed",
+    "delivered", "rejected", "opted_out", "unknown", "failed", "reconciled", "removed", "erased",
 )
 
 

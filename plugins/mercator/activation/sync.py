@@ -3,6 +3,9 @@
 Each step that touches the warehouse opens it briefly (`open_warehouse`) and closes it before any
 request goes out, so HTTP waits never hold DuckDB's single writer:
 
+0. closed loop: the opt-outs the destination recorded since the last pull (unsubscribes, bounces,
+   spam reports) join `activation.suppressions`; people with an erasure request are erased at the
+   destination (and their state keeps no payload hash or destination id);
 1. plan (mercator.activation.plan): one decision per audience row; the holdout assignments of the
    run are recorded (intent to treat);
 2. members held back by an earlier unknown outcome are reconciled with the destination;
@@ -29,7 +32,7 @@ from datetime import UTC, datetime
 
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
-from mercator.activation.plan import PlanInputs, cap_channel, plan_sql, removals_sql
+from mercator.activation.plan import ERASURES, PlanInputs, cap_channel, plan_sql, relation_exists, removals_sql
 from mercator.activation.state import COUNTS, ensure, identifier_hash
 
 log = logging.getLogger(__name__)
@@ -176,6 +179,53 @@ def _write_run(con, inputs: PlanInputs, result: SyncResult, started_at: str, dry
     )
 
 
+def _pull_suppressions(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Destination) -> int:
+    """Record the destination's opt-outs since the last pull from it; how many were new."""
+    with open_warehouse() as con:
+        [(since,)] = con.execute(
+            "select max(occurred_at) from activation.suppressions where source = ?", [inputs.destination]
+        ).fetchall()
+    learned = destination.suppressions(since.isoformat() if since else None)
+    if not learned:
+        return 0
+    with open_warehouse() as con:
+        con.executemany(
+            "insert or replace into activation.suppressions values (?, ?, ?, ?, ?)",
+            [["email" if s.identifier_type == "email" else "sms", identifier_hash(s.identifier_value), s.reason,
+              inputs.destination, s.occurred_at] for s in learned],
+        )
+    return len(learned)
+
+
+def _erase(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Destination) -> int:
+    """Erase at the destination the people with an erasure request that it holds; how many."""
+    with open_warehouse() as con:
+        if not relation_exists(con, ERASURES):
+            return 0
+        rows = con.execute(
+            f"""select s.customer_key, s.payload_hash, s.remote_id from activation.sync_state as s
+                where s.destination = ? and s.status <> 'erased'
+                  and exists (select 1 from {ERASURES} as e where e.customer_key = s.customer_key)""",
+            [inputs.destination],
+        ).fetchall()
+    members = [Member(key, {}, digest, remote) for key, digest, remote in rows]
+    if not members:
+        return 0
+    try:
+        outcomes = destination.erase(members)
+    except NotImplementedError:  # files and messages hold nothing to delete: later sends exclude them
+        outcomes = [Outcome(m.customer_key, DELIVERED) for m in members]
+    erased = [o.customer_key for o in outcomes if o.status == DELIVERED]
+    with open_warehouse() as con:
+        con.executemany(
+            "update activation.sync_state set status = 'erased', payload_hash = null, remote_id = null,"
+            " reason = 'erasure request', run_id = ?, updated_at = current_timestamp"
+            " where destination = ? and customer_key = ?",
+            [[inputs.run_id, inputs.destination, key] for key in erased],
+        )
+    return len(erased)
+
+
 def _deliver(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Destination, members, send) -> Counter:
     """`send` (upsert or reconcile) in batches, each marked `sending` first for message destinations."""
     outcomes: Counter = Counter()
@@ -205,6 +255,11 @@ def sync_audience(
     inputs = PlanInputs(spec, destination_id, destination.delivers_messages, cap_days, run_id, started_at)
     with open_warehouse() as con:
         ensure(con)
+    erased = 0
+    if not dry_run:
+        _pull_suppressions(open_warehouse, inputs, destination)
+        erased = _erase(open_warehouse, inputs, destination)
+    with open_warehouse() as con:
         plan = _plan(con, inputs, spec.mode == "mirror")
         if not dry_run:
             _record_assignments(con, inputs)
@@ -225,7 +280,7 @@ def sync_audience(
                 removed += _record_removals(con, inputs, batch, removal_outcomes)
         counts |= {"delivered": outcomes[DELIVERED], "rejected": outcomes["rejected"],
                    "opted_out": outcomes[SUPPRESSED], "unknown": outcomes[UNKNOWN], "failed": outcomes["failed"],
-                   "reconciled": reconciled[DELIVERED], "removed": removed}
+                   "reconciled": reconciled[DELIVERED], "removed": removed, "erased": erased}
         if plan.to_send and counts["rejected"] > MAX_REJECTED_SHARE * len(plan.to_send):
             result.status = "failed"
             result.reason = (f"{counts['rejected']} of {len(plan.to_send)} sent members rejected"
