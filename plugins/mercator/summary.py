@@ -82,6 +82,34 @@ def count_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return lines
 
 
+ACTIVATION = """
+    select audience, destination, status, coalesce(reason, ''), members, sent, delivered, held_out, capped,
+        unconsented, suppressed, invalid, rejected, unknown, removed
+    from activation.sync_runs
+    where run_id = (select arg_max(run_id, started_at) from activation.sync_runs)
+    order by audience, destination
+"""
+
+
+def activation_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Each audience x destination of the latest activation run: status and counts, or why it was skipped."""
+    try:
+        rows = con.execute(ACTIVATION).fetchall()
+    except duckdb.CatalogException:
+        return [_line("activation", "no sync recorded yet")]
+    lines = ["  activation (latest run):"]
+    for audience, destination, status, reason, *counts in rows:
+        if status == "skipped":
+            lines.append(f"    {audience} -> {destination}: skipped ({reason})")
+            continue
+        names = ("members", "sent", "delivered", "held out", "capped", "unconsented", "suppressed", "invalid",
+                 "rejected", "unknown", "removed")
+        detail = ", ".join(f"{n} {v:,}" for n, v in zip(names, counts, strict=True) if v)
+        lines.append(f"    {audience} -> {destination}: {status}; {detail or 'no members'}"
+                     + (f" ({reason})" if reason else ""))
+    return lines
+
+
 def main() -> None:
     settings = Settings.from_env()
     lines = [f"\nMercator run on {settings.landing_dir}", f"  warehouse: {settings.warehouse}"]
@@ -89,6 +117,7 @@ def main() -> None:
     if settings.warehouse.exists():
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
             lines += count_lines(con)
+            lines += activation_lines(con)
     lines.append(f"\nDashboard: {settings.reports_dir / 'dashboard.html'} (open it in a browser, works offline)")
     lines.append(f"Outbox:    {settings.reports_dir / 'outbox'}")
     print("\n".join(lines))

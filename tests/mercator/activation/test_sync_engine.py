@@ -146,3 +146,16 @@ def test_a_wrong_config_fails_before_anything_is_sent_naming_audience_and_key(tm
         discover(opener(warehouse), manifest(tmp_path / "manifest.json", activation))
     assert message in str(error.value)
     assert not (tmp_path / "reports").exists()
+
+
+def test_run_summary_lists_each_sync_and_why_a_destination_was_skipped(tmp_path, warehouse, monkeypatch):
+    from mercator.summary import activation_lines
+
+    monkeypatch.delenv("AIRFLOW_CONN_MERCATOR_TWILIO", raising=False)
+    sms = {"channel": "sms", "fields": {"phone": "phone", "first_name": "first_name"},
+           "destinations": [{"type": "twilio_sms", "connection": "mercator_twilio", "options": {"template": "Hi"}}]}
+    run(tmp_path, warehouse, sms)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        text = "\n".join(activation_lines(con))
+    assert "audience_everyone -> twilio_sms:mercator_twilio: skipped (no Airflow connection 'mercator_twilio'" in text
+    assert "audience_everyone -> outbox: succeeded; members 40" in text
