@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from mercator.demo.shapes import Shape
 
 SESSION_DAYS = 0.05  # room left after a purchase time for the checkout session's clicks
-UNKNOWN = {"email": "unknown", "sms": "unknown", "push": "unknown"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def simulate(shape: Shape, params: ShapeParams, clock: Clock, sink: Sink, seed: 
         if rng.random() < shape.contact_share:
             life.create_contact(rng.uniform(0, params.window_days), with_profile=False)
     if shape.consent_unknown and life.contact is not None:
-        life.consent = dict(UNKNOWN)
+        life.consent = dict.fromkeys(life.consent, "unknown")
         life.stop_at = {channel: float("inf") for channel in life.stop_at}
     life.write_contacts()
     life.msg.background(life.contact, life.consent, life.stop_at, me.phones)

@@ -28,8 +28,7 @@ from mercator.demo.formatting import Clock
 from mercator.demo.shape_people import ShapeParams, simulate
 
 SALES = frozenset({"shop/orders", "shop/order_items", "pos/transactions"})
-EVERY = frozenset(e.path for e in contract.ENTITIES)
-EVENTS = frozenset({"web/events", "app/events"})
+NOT_CRM = frozenset(e.path for e in contract.ENTITIES if e.source != "crm")
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ SHAPES = {
             start="2026-10-31",
             orders=(1, 2),
         ),
-        Shape("no_crm", "every entity but crm/contacts", EVERY - {"crm/contacts"}),
+        Shape("no_crm", "every entity but the CRM's (crm/contacts)", NOT_CRM),
         Shape("no_events", "orders, store sales and CRM; no web or app events", SALES | {"crm/contacts"}),
         Shape(
             "consent_unknown",
