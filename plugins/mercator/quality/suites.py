@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mercator.contract import CONSENT, ENTITIES, LOAD_METADATA_COLUMNS, Entity
+from mercator.contract import BY_PATH, CONSENT, ENTITIES, LOAD_METADATA_COLUMNS, Entity
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -196,6 +196,26 @@ def raw_checks(e: Entity) -> tuple[Check, ...]:
 
 def _raw_suite(e: Entity) -> SuiteSpec:
     return SuiteSpec(f"raw_{e.source}_{e.name}", f"raw.{e.raw_table}", raw_checks(e), entity_path=e.path)
+
+
+# Across entities: a landing without orders and store sales still runs (customers come from the
+# CRM and events) but every purchase-based mart stays empty; the raw gate says which input is missing.
+SALES_INPUTS = ("shop/orders", "pos/transactions")
+
+_DELIVERIES_SUITE = SuiteSpec(
+    "raw_deliveries",
+    "raw._deliveries",
+    (
+        _has_columns(("source", "entity", "file", "rows_in", "rows_loaded", "rows_quarantined")),
+        _no_rows(
+            "select deliveries.* from (select count(*) as files from {batch}) as deliveries where "
+            + " and ".join(f"not exists (select 1 from raw.{BY_PATH[path].raw_table})" for path in SALES_INPUTS),
+            f"orders or store sales delivered ({' or '.join(SALES_INPUTS)}): without either, RFM, CLV, "
+            "churn and attribution stay empty",
+            WARNING,
+        ),
+    ),
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,6 +468,7 @@ SUITES: dict[str, SuiteSpec] = {
     spec.name: spec
     for spec in (
         *(_raw_suite(e) for e in ENTITIES),
+        _DELIVERIES_SUITE,
         *_CORE_MARTS,
         *_CLV_MARTS,
         *_ATTRIBUTION_MARTS,
