@@ -129,7 +129,8 @@ def sync_audience(settings: Settings, audience: str, destination: int, run_id: s
 
     spec = next(a for a in discover(lambda: warehouse(settings), _manifest(settings)) if a.name == audience)
     caps = frequency_caps(settings.dbt_project_dir)
-    result = run_task(lambda: warehouse(settings), spec, destination, run_id, settings.reports_dir, caps, dry_run)
+    result = run_task(lambda: warehouse(settings), spec, destination, run_id, settings.reports_dir, caps,
+                      settings.warehouse.parent, dry_run)
     return result.summary() if result else {"audience": audience, "status": "skipped"}
 
 
@@ -139,7 +140,7 @@ def activate(settings: Settings, run_id: str, dry_run: bool = False) -> list[dic
 
     return activate_all(
         lambda: warehouse(settings), _manifest(settings), run_id, settings.reports_dir, settings.dbt_project_dir,
-        dry_run,
+        settings.warehouse.parent, dry_run,
     )
 
 

@@ -146,6 +146,7 @@ class Destination:
     identifier: ClassVar[str]  # the member field it cannot do without: email or phone
     delivers_messages: ClassVar[bool] = False  # True: each upsert sends a message (caps apply, no blind retry)
     max_batch: ClassVar[int] = 1_000
+    members_per_request: ClassVar[int] = 1  # message destinations: journaled per request (sync.py)
     needs_connection: ClassVar[bool] = True
 
     def __init__(self, config: Any, connection: Connection | None = None) -> None:

@@ -108,7 +108,7 @@ def plan_sql(con, inputs: PlanInputs) -> str:
             f" and g.channel = {_quote(cap_channel(spec))} and g.run_id <> {_quote(inputs.run_id)}"
             f" and g.sent_at > timestamptz {_quote(inputs.now)} - interval {int(inputs.cap_days)} day)"
         )
-    unknown = "s.status in ('unknown', 'sending')" if inputs.delivers_messages else "false"
+    unknown = "s.status = 'unknown'" if inputs.delivers_messages else "false"
     return f"""
         with members as (
             select a.customer_key, {fields},

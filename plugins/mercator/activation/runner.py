@@ -17,6 +17,7 @@ import yaml
 
 from mercator.activation.audiences import AudienceSpec, DestinationSpec, load_audiences
 from mercator.activation.destination import ConfigError, Destination, get_connection
+from mercator.activation.journal import Journal
 from mercator.activation.outbox_files import OutboxFiles, OutboxOptions
 from mercator.activation.plan import cap_channel
 from mercator.activation.state import ensure
@@ -103,9 +104,11 @@ def run_task(
     run_id: str,
     reports_dir: Path,
     caps: dict[str, int],
+    journal_dir: Path,
     dry_run: bool = False,
 ) -> SyncResult | None:
-    """Sync one audience to its destination `index` (-1: the outbox); None when skipped."""
+    """Sync one audience to its destination `index` (-1: the outbox); None when skipped. Message
+    journals live in `journal_dir` (next to the warehouse)."""
     target = OUTBOX if index < 0 else spec.destinations[index]
     try:
         destination = _build(target, reports_dir)
@@ -116,7 +119,8 @@ def run_task(
         return None
     destination.validate_fields([*spec.fields, "customer_key"])
     cap_days = caps.get(cap_channel(spec)) if destination.delivers_messages else None
-    return sync_audience(open_warehouse, spec, target.destination_id, destination, run_id, cap_days, dry_run)
+    journal = Journal.for_sync(journal_dir, target.destination_id, spec.name)
+    return sync_audience(open_warehouse, spec, target.destination_id, destination, run_id, cap_days, dry_run, journal)
 
 
 def plan_tasks(spec: AudienceSpec) -> list[SyncTask]:
@@ -140,6 +144,7 @@ def activate_all(
     run_id: str,
     reports_dir: Path,
     dbt_project_dir: Path,
+    journal_dir: Path,
     dry_run: bool = False,
 ) -> list[dict]:
     """Every audience to every destination, in order; the summary of each sync."""
@@ -147,7 +152,8 @@ def activate_all(
     summaries = []
     for spec in discover(open_warehouse, manifest):
         for task in plan_tasks(spec):
-            result = run_task(open_warehouse, spec, task.destination_index, run_id, reports_dir, caps, dry_run)
+            result = run_task(open_warehouse, spec, task.destination_index, run_id, reports_dir, caps, journal_dir,
+                              dry_run)
             target = OUTBOX if task.destination_index < 0 else spec.destinations[task.destination_index]
             summaries.append(result.summary() if result else
                              {"audience": spec.name, "destination": target.destination_id, "status": "skipped"})

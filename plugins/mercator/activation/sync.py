@@ -9,10 +9,10 @@ request goes out, so HTTP waits never hold DuckDB's single writer:
 1. plan (mercator.activation.plan): one decision per audience row; the holdout assignments of the
    run are recorded (intent to treat);
 2. members held back by an earlier unknown outcome are reconciled with the destination;
-3. send the `send` members in batches of the destination's size, each batch marked `sending`
-   before its requests (message destinations), so that a crash between a request and its record
-   leaves the batch `sending`, which the next run holds back and reconciles instead of sending
-   twice; record each batch's outcomes;
+3. send the `send` members in batches of the destination's size and record each batch's outcomes;
+   for message destinations, each request is journaled before and after (mercator.activation.
+   journal), so a crash loses no answer and leaves at most the request in flight `unknown`, which
+   the next run holds back and reconciles instead of sending twice;
 4. mirror mode: remove the members Mercator added who left or may no longer be contacted;
 5. one `activation.sync_runs` row with every count: members = sent + unchanged + held_out + capped
    + unconsented + suppressed + invalid + held_back; sent = delivered + rejected + opted_out +
@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
+from mercator.activation.journal import Journal
 from mercator.activation.plan import ERASURES, PlanInputs, cap_channel, plan_sql, relation_exists, removals_sql
 from mercator.activation.state import COUNTS, ensure, identifier_hash
 
@@ -111,16 +112,13 @@ def _record_assignments(con, inputs: PlanInputs) -> None:
     )
 
 
-def _write_state(con, inputs: PlanInputs, members: list[Member], outcomes: dict[str, Outcome], status=None):
-    """Upsert sync_state for these members: `status` for all, or each member's outcome."""
-    rows = []
-    for m in members:
-        outcome = outcomes.get(m.customer_key)
-        rows.append([
-            inputs.destination, inputs.spec.name, m.customer_key, m.payload_hash,
-            status or outcome.status, "" if status else outcome.reason,
-            (outcome.remote_id if outcome and outcome.remote_id else m.remote_id), inputs.run_id,
-        ])
+def _write_state(con, inputs: PlanInputs, members: list[Member], outcomes: dict[str, Outcome]) -> None:
+    """Upsert sync_state for these members with each one's outcome."""
+    rows = [
+        [inputs.destination, inputs.spec.name, m.customer_key, m.payload_hash, outcomes[m.customer_key].status,
+         outcomes[m.customer_key].reason, outcomes[m.customer_key].remote_id or m.remote_id, inputs.run_id]
+        for m in members
+    ]
     if rows:
         con.executemany(
             """insert or replace into activation.sync_state
@@ -226,17 +224,42 @@ def _erase(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Desti
     return len(erased)
 
 
-def _deliver(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Destination, members, send) -> Counter:
-    """`send` (upsert or reconcile) in batches, each marked `sending` first for message destinations."""
+RECORD_EVERY = 500  # message destinations: members between two records in the warehouse (the journal covers them)
+
+
+def _replay(open_warehouse: OpenWarehouse, inputs: PlanInputs, journal: Journal | None) -> None:
+    """Record what an interrupted sync's journal holds: answers as answered, unanswered as unknown."""
+    if journal is None:
+        return
+    entries = journal.unrecorded()
+    if entries:
+        with open_warehouse() as con:
+            _record_outcomes(con, inputs, [m for m, _ in entries], [o for _, o in entries])
+    journal.clear()
+
+
+def _deliver(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Destination, members, send,
+             journal: Journal | None) -> Counter:
+    """`send` (upsert or reconcile) in calls of the destination's batch size; recorded per batch, or for
+    message destinations journaled per request and recorded every RECORD_EVERY members."""
     outcomes: Counter = Counter()
-    for start in range(0, len(members), destination.max_batch):
-        batch = members[start : start + destination.max_batch]
-        if destination.delivers_messages:
-            with open_warehouse() as con:
-                _write_state(con, inputs, batch, {}, status="sending")
-        batch_outcomes = send(inputs.spec.name, batch, inputs.run_id)
+    step = destination.max_batch if journal is None else max(destination.max_batch, RECORD_EVERY)
+    per_call = destination.max_batch if journal is None else destination.members_per_request
+    for start in range(0, len(members), step):
+        batch = members[start : start + step]
+        batch_outcomes: list[Outcome] = []
+        for first in range(0, len(batch), per_call):
+            call = batch[first : first + per_call]
+            if journal is not None:
+                journal.sending(call)
+            answers = send(inputs.spec.name, call, inputs.run_id)
+            if journal is not None:
+                journal.answered(call, answers)
+            batch_outcomes += answers
         with open_warehouse() as con:
             _record_outcomes(con, inputs, batch, batch_outcomes)
+        if journal is not None:
+            journal.clear()
         outcomes.update(o.status for o in batch_outcomes)
     return outcomes
 
@@ -249,12 +272,20 @@ def sync_audience(
     run_id: str,
     cap_days: int | None = None,
     dry_run: bool = False,
+    journal: Journal | None = None,
 ) -> SyncResult:
-    """Sync one audience to one destination (see the module docstring); a dry run plans and records only."""
+    """Sync one audience to one destination (see the module docstring); a dry run plans and records only.
+
+    A destination that delivers messages needs a `journal` (see mercator.activation.journal)."""
+    if destination.delivers_messages and journal is None:
+        raise ValueError(f"{destination_id} delivers messages: the sync needs a journal")
+    journal = journal if destination.delivers_messages else None
     started_at = _now()
     inputs = PlanInputs(spec, destination_id, destination.delivers_messages, cap_days, run_id, started_at)
     with open_warehouse() as con:
         ensure(con)
+    if not dry_run:
+        _replay(open_warehouse, inputs, journal)
     erased = 0
     if not dry_run:
         _pull_suppressions(open_warehouse, inputs, destination)
@@ -270,8 +301,8 @@ def sync_audience(
         counts["removed"] = len(plan.removals)
     else:
         destination.prepare(spec.name)
-        reconciled = _deliver(open_warehouse, inputs, destination, plan.held_back, destination.reconcile)
-        outcomes = _deliver(open_warehouse, inputs, destination, plan.to_send, destination.upsert)
+        reconciled = _deliver(open_warehouse, inputs, destination, plan.held_back, destination.reconcile, journal)
+        outcomes = _deliver(open_warehouse, inputs, destination, plan.to_send, destination.upsert, journal)
         removed = 0
         for start in range(0, len(plan.removals), destination.max_batch):
             batch = plan.removals[start : start + destination.max_batch]

@@ -93,7 +93,7 @@ class WebhookDestination(Destination):
             raise ConfigError(f"webhook: connection {connection.conn_id!r}: the endpoint URL must be http(s)")
         self.signer = Signer(_secret_key(connection))
         self.delivers_messages = config.triggers_message
-        self.max_batch = config.batch_size
+        self.max_batch = self.members_per_request = config.batch_size
         self.timeout, self.sleep, self.clock = timeout, sleep, clock
         self.gone_in_runs: set[str] = set()  # runs in which the endpoint answered 410
 

@@ -31,7 +31,7 @@ def warehouse(tmp_path):
 
 def run(tmp_path, warehouse, activation, run_id=DAY1, dry_run=False):
     return activate_all(opener(warehouse), manifest(tmp_path / "manifest.json", activation), run_id,
-                        tmp_path / "reports", tmp_path / "no_dbt_project", dry_run)
+                        tmp_path / "reports", tmp_path / "no_dbt_project", tmp_path, dry_run)
 
 
 def sent_lines(tmp_path) -> list[dict]:

@@ -53,7 +53,7 @@ def sendgrid(monkeypatch):
 
 def run(tmp_path, warehouse, activation, run_id=DAY1):
     [summary] = activate_all(opener(warehouse), manifest(tmp_path / "manifest.json", activation), run_id,
-                             tmp_path / "reports", tmp_path)
+                             tmp_path / "reports", tmp_path, tmp_path)
     return summary
 
 
