@@ -1,8 +1,10 @@
-"""The landing data contract (shared/DATA_CONTRACT.md) as data.
+"""The landing data contract (docs/data-contract.md) as data.
 
 One place that says which entities exist, their keys, their columns, the type
-each column is loaded as and which columns are required. The demo generator,
-the extract tasks, the quality suites and the tests all read it from here.
+each column is loaded as, which columns are required and which groups need at
+least one value. The demo generator, the extract tasks, the quality suites and
+the tests all read it from here; docs/data-contract.md documents every entity
+and column (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class Entity:
     name: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    one_of: tuple[str, ...] = ()
+    """Columns of which each row needs at least one value (extract quarantines a row with none)."""
 
     @property
     def path(self) -> str:
@@ -100,11 +104,17 @@ ENTITIES: tuple[Entity, ...] = (
         _cols(
             "*contact_id email phone first_name last_name country city birth_date:date "
             "loyalty_id customer_id created_at:timestamp *updated_at:timestamp "
-            "email_consent sms_consent push_consent consent_updated_at:timestamp",
+            "email_consent sms_consent push_consent ads_consent consent_updated_at:timestamp",
             email_consent=Column("email_consent", accepted=CONSENT),
             sms_consent=Column("sms_consent", accepted=CONSENT),
             push_consent=Column("push_consent", accepted=CONSENT),
+            ads_consent=Column("ads_consent", accepted=CONSENT),
         ),
+    ),
+    Entity(
+        "crm", "erasure_requests", ("request_id",),
+        _cols("*request_id email phone customer_id *requested_at:timestamp"),
+        one_of=("email", "phone", "customer_id"),
     ),
     Entity(
         "web", "events", ("event_id",),

@@ -93,6 +93,24 @@ def test_impossible_birth_date_quarantines_the_contact_row(corpus) -> None:
     corpus.assert_accounted()
 
 
+def test_erasure_request_without_an_identifier_is_quarantined(corpus) -> None:
+    header = "request_id,email,phone,customer_id,requested_at\n"
+    file = corpus.write("crm/erasure_requests/e.csv", header + "e1,a@example.test,,,2026-03-01T00:00:00Z\n"
+                        "e2, , ,,2026-03-01T00:00:00Z\ne3,,,cust-3,2026-03-01T00:00:00Z\n"
+                        "e4,,,,\n")
+    no_phone_column = corpus.write("crm/erasure_requests/f.csv", "request_id,email,requested_at\n"
+                                   "f1,,2026-03-01T00:00:00Z\nf2,b@example.test,2026-03-01T00:00:00Z\n")
+
+    corpus.extract("crm/erasure_requests")
+
+    none = "email, phone, customer_id: at least one value required"
+    assert corpus.reasons(file) == {3: none, 5: f"requested_at: required value missing; {none}"}
+    assert corpus.loaded_ids(file, "request_id", "crm__erasure_requests") == ["e1", "e3"]
+    assert corpus.reasons(no_phone_column) == {2: none}
+    assert corpus.loaded_ids(no_phone_column, "request_id", "crm__erasure_requests") == ["f2"]
+    corpus.assert_accounted()
+
+
 def test_invalid_utf8_line_in_a_utf8_file_is_quarantined(corpus) -> None:
     text = csv_text([order("u1", email="zoë@example.test"), order("u2", email="@@"), order("u3")], ORDER_HEADER)
     file = corpus.write(f"{ORDERS}/u.csv", text.encode().replace(b"@@", b"caf\xe9@example.test"))

@@ -64,6 +64,7 @@ def check_staged(
             parsed.append(f"{_typed(column.type, value, source_timezone)} as __t{i}")
             outputs.append(f"__t{i} as {ident(column.name)}")
         errors += _errors(column, value, f"__t{i}")
+    errors += _one_of_error(entity, {name: raw[source] for name, source in matched.items() if source})
     outputs += [f"{raw[name]} as {ident(name)}" for name in extras]
 
     missing_reason = f"file is missing required column(s): {', '.join(missing)}" if missing else None
@@ -133,3 +134,13 @@ def _errors(column: contract.Column, value: str, typed: str) -> list[str]:
             f"then {message} || '''' || left({value}, 100) || '''' end"
         )
     return errors
+
+
+def _one_of_error(entity: contract.Entity, raw: dict[str, str]) -> list[str]:
+    """A row with no value in any of the entity's `one_of` columns (absent columns count as empty)."""
+    if not entity.one_of:
+        return []
+    values = [f"nullif(trim({raw[name]}), '')" for name in entity.one_of if name in raw]
+    message = literal(f"{', '.join(entity.one_of)}: at least one value required")
+    present = f"coalesce({', '.join(values)}) is null" if values else "true"
+    return [f"case when {present} then {message} end"]
