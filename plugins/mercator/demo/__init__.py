@@ -36,8 +36,10 @@ Processes (all parameters in `params.DemoParams`, written to truth/params.json):
   of buyers (all app users), the rest check out as guests; a loyalty card for some store
   buyers; browsers whose anonymous_id cookie renews every few months; app devices; one CRM
   contact for account holders, loyalty members, some guests and newsletter prospects, a few
-  duplicated. Consent per channel; unsubscribes (SendGrid `unsubscribe`) and SMS STOP revoke
-  it and show up as later CRM updates.
+  duplicated. Consent per channel (email, SMS, push, ads; ads consent is drawn from a stream of
+  its own per person, so the rest of the output does not depend on it); unsubscribes (SendGrid
+  `unsubscribe`) and SMS STOP revoke it and show up as later CRM updates. No erasure requests
+  (their folder gets a header-only file, as every entity without rows does).
 - Junk identifiers: test@example.com at some guest checkouts, noemail@none.com and the
   store's own phone typed by cashiers at POS; listed normalised in truth/junk_identifiers.csv.
 - Shared browsers: a share `shared_device_share` of persons share a browser with the previous

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 JOURNEY_LOOKBACK_DAYS = 60.0
 MINUTE = 1 / 1440
+# Ads consent of a CRM contact (granted, unknown, revoked), drawn from the person's own stream so
+# that adding it changed nothing else the generator writes.
+ADS_CONSENT_WEIGHTS = (0.55, 0.3, 0.15)
 
 
 @dataclass
@@ -49,7 +52,7 @@ class Life:
         self.shared_device = shared_device
         self.msg = Messaging(rng, params, clock, sink)
         self.contact: Contact | None = None
-        self.consent = {"email": "unknown", "sms": "unknown", "push": "unknown"}
+        self.consent = {"email": "unknown", "sms": "unknown", "push": "unknown", "ads": "unknown"}
         self.stop_at = {"email": math.inf, "sms": math.inf}
         self.contact_at = math.inf
         self.devices_used: set[str] = set()
@@ -295,6 +298,8 @@ class Life:
             self.consent["sms"] = rng.choices(("granted", "unknown", "revoked"), (0.3, 0.6, 0.1))[0]
         if me.app_devices:
             self.consent["push"] = rng.choices(("granted", "unknown", "revoked"), (0.55, 0.3, 0.15))[0]
+        ads_rng = random.Random(f"mercator-demo/{self.p.seed}/ads-consent/{self.index}")
+        self.consent["ads"] = ads_rng.choices(("granted", "unknown", "revoked"), ADS_CONSENT_WEIGHTS)[0]
         per_day = {
             "email": self.p.email_unsubscribe_rate_per_year / 365,
             "sms": self.p.sms_stop_rate_per_year / 365,
@@ -329,6 +334,7 @@ class Life:
             "email_consent": consent["email"],
             "sms_consent": consent["sms"],
             "push_consent": consent["push"],
+            "ads_consent": consent["ads"],
             "consent_updated_at": self.clock.iso(consent_at),
         }
 
@@ -362,7 +368,7 @@ class Life:
                 self.next_id(), email, None if email else (me.phones or [None])[0], created, False
             )
             if duplicate.email or duplicate.phone:
-                unknown = {"email": "unknown", "sms": "unknown", "push": "unknown"}
+                unknown = dict.fromkeys(self.consent, "unknown")
                 self.out.add(
                     "crm/contacts",
                     "01_export",
