@@ -33,6 +33,7 @@ final as (
         {{ normalize_consent('email_consent') }} as email_consent,
         {{ normalize_consent('sms_consent') }} as sms_consent,
         {{ normalize_consent('push_consent') }} as push_consent,
+        {{ normalize_consent('ads_consent') }} as ads_consent,
         coalesce(consent_updated_at, updated_at) as consent_updated_at,
         _loaded_at as loaded_at
     from ranked

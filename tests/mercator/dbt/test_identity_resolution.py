@@ -40,9 +40,10 @@ def _raw_rows() -> dict[str, list[dict]]:
         "crm/contacts": [
             {"contact_id": "k-anna", "email": "anna@example.com", "phone": "+1 (415) 555-0101",
              "loyalty_id": "L-anna", "first_name": "Anna", "last_name": "Old", "updated_at": "2025-01-01",
-             "email_consent": "granted", "sms_consent": "granted", "push_consent": "unknown"},
+             "email_consent": "granted", "sms_consent": "granted", "push_consent": "unknown",
+             "ads_consent": "granted"},
             {"contact_id": "k-anna-2", "email": "anna.work@example.com", "loyalty_id": "L-anna",
-             "last_name": "New", "updated_at": "2025-06-01", "email_consent": "unknown"},
+             "last_name": "New", "updated_at": "2025-06-01", "email_consent": "unknown", "ads_consent": " Revoked "},
         ],
         "pos/transactions": [
             {"transaction_id": "t-anna", "store_id": "s1", "loyalty_id": "L-anna", "phone": "4155550101",
@@ -128,13 +129,14 @@ def test_records_of_every_source_link_to_one_person(warehouse: Path) -> None:
 def test_golden_record_and_consent(warehouse: Path) -> None:
     [row] = query(warehouse, """
         select dim.email, dim.phone, dim.first_name, dim.last_name, dim.email_consent, dim.sms_consent,
-            dim.push_consent, dim.order_count
+            dim.push_consent, dim.ads_consent, dim.ads_consent_updated_at, dim.is_erased
         from marts.dim_customers as dim
         inner join intermediate.int_record_customers as records on dim.customer_key = records.customer_key
         where records.record_id = 'k-anna'
     """)
     assert row[:4] == ("anna.work@example.com", "+14155550101", "Anna", "New")
     assert row[4:7] == ("revoked", "revoked", "unknown")
+    assert (row[7], str(row[8])[:10], row[9]) == ("revoked", "2025-06-01", False)
 
 
 def test_browsing_only_visitors_are_not_customers(warehouse: Path) -> None:

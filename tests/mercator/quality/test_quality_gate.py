@@ -202,6 +202,11 @@ def test_good_marts_pass_the_mart_gate(tmp_path, project):
             "expect_column_values_to_be_in_set(sms_consent)",
         ),
         (
+            "marts_dim_customers",
+            "update marts.dim_customers set ads_consent = null where customer_key = 'k4'",
+            "expect_column_values_to_not_be_null(ads_consent)",
+        ),
+        (
             "marts_customer_rfm",
             "insert into marts.customer_rfm select * from marts.customer_rfm where customer_key = 'k1'",
             "expect_column_values_to_be_unique(customer_key)",

@@ -1,5 +1,5 @@
 {#-
-    Every explicit consent decision, per customer and channel (email, sms, push). CRM consents
+    Every explicit consent decision, per customer and channel (email, sms, push, ads). CRM consents
     granted/revoked (unknown is no decision) at consent_updated_at; email unsubscribes, group
     unsubscribes and spam reports revoke email, group resubscribes grant it; inbound SMS STOP-words
     revoke sms, START-words grant it.
@@ -38,7 +38,7 @@ customer_identifiers as (
 
 crm_decisions as (
 
-    {% for channel in ['email', 'sms', 'push'] -%}
+    {% for channel in ['email', 'sms', 'push', 'ads'] -%}
         select
             record_customers.customer_key,
             '{{ channel }}' as channel,

@@ -42,7 +42,7 @@ final as (
 
     select
         customers.customer_key,
-    {% for channel in ['email', 'sms', 'push'] -%}
+    {% for channel in ['email', 'sms', 'push', 'ads'] -%}
         coalesce(
             max(case when latest_decisions.channel = '{{ channel }}' then latest_decisions.decision end), 'unknown'
         )
