@@ -30,6 +30,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pandas as pd
+
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
 from mercator.activation.journal import Journal
@@ -112,6 +114,18 @@ def _record_assignments(con, inputs: PlanInputs) -> None:
     )
 
 
+def _insert_rows(con, statement: str, columns: tuple[str, ...], rows: list[list]) -> None:
+    """Run `statement` (an INSERT ... SELECT from `batch_rows`) over these rows as one scan of a pandas
+    frame: executemany runs one statement per row, about 9 ms each on a warehouse file."""
+    if not rows:
+        return
+    con.register("batch_rows", pd.DataFrame(rows, columns=list(columns)))
+    try:
+        con.execute(statement)
+    finally:
+        con.unregister("batch_rows")
+
+
 def _write_state(con, inputs: PlanInputs, members: list[Member], outcomes: dict[str, Outcome]) -> None:
     """Upsert sync_state for these members with each one's outcome."""
     rows = [
@@ -119,14 +133,17 @@ def _write_state(con, inputs: PlanInputs, members: list[Member], outcomes: dict[
          outcomes[m.customer_key].reason, outcomes[m.customer_key].remote_id or m.remote_id, inputs.run_id]
         for m in members
     ]
-    if rows:
-        con.executemany(
-            """insert or replace into activation.sync_state
-               (destination, audience, customer_key, payload_hash, status, reason, remote_id, added_by_mercator,
-                run_id, updated_at)
-               values (?, ?, ?, ?, ?, ?, ?, true, ?, current_timestamp)""",
-            rows,
-        )
+    _insert_rows(
+        con,
+        """insert or replace into activation.sync_state
+           (destination, audience, customer_key, payload_hash, status, reason, remote_id, added_by_mercator,
+            run_id, updated_at)
+           select destination, audience, customer_key, payload_hash, status, reason, remote_id, true, run_id,
+                  current_timestamp
+           from batch_rows""",
+        ("destination", "audience", "customer_key", "payload_hash", "status", "reason", "remote_id", "run_id"),
+        rows,
+    )
 
 
 def _record_outcomes(con, inputs: PlanInputs, members: list[Member], outcomes: list[Outcome]) -> None:
@@ -136,9 +153,11 @@ def _record_outcomes(con, inputs: PlanInputs, members: list[Member], outcomes: l
         raise RuntimeError(f"{inputs.destination} returned no outcome for {len(missing)} member(s)")
     _write_state(con, inputs, members, by_key)
     delivered = [o for o in outcomes if o.status == DELIVERED]
-    if inputs.delivers_messages and delivered:
-        con.executemany(
-            "insert into activation.messages values (?, ?, ?, ?, ?, ?, ?)",
+    if inputs.delivers_messages:
+        _insert_rows(
+            con,
+            "insert into activation.messages select * from batch_rows",
+            ("channel", "customer_key", "audience", "destination", "run_id", "remote_id", "sent_at"),
             [[cap_channel(inputs.spec), o.customer_key, inputs.spec.name, inputs.destination, inputs.run_id,
               o.remote_id, inputs.now] for o in delivered],
         )
