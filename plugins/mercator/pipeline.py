@@ -18,7 +18,7 @@ MART_SUITES = suites_in("marts")
 @contextmanager
 def warehouse(settings: Settings):
     """A writing DuckDB connection to the warehouse (waits for the write lock), closed on exit."""
-    from mercator.extract import connect
+    from mercator.warehouse import connect
 
     con = connect(settings.warehouse)
     try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.holdout import holdout_bucket_sql
+from mercator.warehouse import columns, table_exists
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PHONE_PATTERN = r"^\+[1-9][0-9]{7,14}$"
@@ -31,25 +32,6 @@ class PlanInputs:
     cap_days: int | None
     run_id: str
     now: str  # ISO timestamp of the run: cap windows count back from it
-
-
-def relation_exists(con, relation: str) -> bool:
-    schema, table = relation.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
-def _columns(con, relation: str) -> set[str]:
-    schema, table = relation.split(".")
-    rows = con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return {name for (name,) in rows}
 
 
 def _quote(value: str) -> str:
@@ -82,15 +64,15 @@ def plan_sql(con, inputs: PlanInputs) -> str:
     spec = inputs.spec
     fields = ", ".join(f"cast(a.{column} as varchar) as f_{name}" for name, column in spec.fields.items())
     hashed = " || chr(31) || ".join(f"coalesce(f_{name}, '')" for name in spec.fields) or "''"
-    customer_columns = _columns(con, "marts.dim_customers")
+    customer_columns = columns(con, "marts.dim_customers")
     erased = "c.is_erased" if "is_erased" in customer_columns else "false"
     consent = f"c.{spec.consent}" if spec.consent in customer_columns else "'unknown'"
     valid, identifier = _identifier_checks(spec)
     checks = []
-    if relation_exists(con, ERASURES):
+    if table_exists(con, ERASURES):
         checks.append(f"exists (select 1 from {ERASURES} e where e.customer_key = m.customer_key)")
     suppression_channel = _message_channel(spec) if identifier else None
-    if suppression_channel and relation_exists(con, SUPPRESSIONS):
+    if suppression_channel and table_exists(con, SUPPRESSIONS):
         checks.append(
             f"exists (select 1 from {SUPPRESSIONS} s where s.channel = '{suppression_channel}'"
             f" and s.identifier_value = {identifier})"

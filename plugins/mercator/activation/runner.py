@@ -22,6 +22,7 @@ from mercator.activation.outbox_files import OutboxFiles, OutboxOptions
 from mercator.activation.plan import cap_channel
 from mercator.activation.state import ensure
 from mercator.activation.sync import OpenWarehouse, SyncResult, sync_audience
+from mercator.warehouse import columns
 
 # destination type -> "module:Class"; imported only when an audience uses it
 DESTINATION_CLASSES = {
@@ -63,13 +64,10 @@ def discover(open_warehouse: OpenWarehouse, manifest: Path) -> list[AudienceSpec
     audiences = load_audiences(manifest, known_types())
     with open_warehouse() as con:
         for spec in audiences:
-            schema, table = spec.relation.split(".")
-            columns = {c for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-                [schema, table]).fetchall()}
-            if not columns:
+            present = columns(con, spec.relation)
+            if not present:
                 raise ConfigError(f"audience {spec.name}: table {spec.relation} does not exist (dbt build first)")
-            spec.check_columns(columns)
+            spec.check_columns(present)
     for spec in audiences:
         for index, target in enumerate(spec.destinations):
             destination_class(target.type).parse_options(target.options)  # checked before any send

@@ -35,8 +35,9 @@ import pandas as pd
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
 from mercator.activation.journal import Journal
-from mercator.activation.plan import ERASURES, PlanInputs, cap_channel, plan_sql, relation_exists, removals_sql
+from mercator.activation.plan import ERASURES, PlanInputs, cap_channel, plan_sql, removals_sql
 from mercator.activation.state import COUNTS, ensure, identifier_hash
+from mercator.warehouse import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def _pull_suppressions(open_warehouse: OpenWarehouse, inputs: PlanInputs, destin
 def _erase(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Destination) -> int:
     """Erase at the destination the people with an erasure request that it holds; how many."""
     with open_warehouse() as con:
-        if not relation_exists(con, ERASURES):
+        if not table_exists(con, ERASURES):
             return 0
         rows = con.execute(
             f"""select s.customer_key, s.payload_hash, s.remote_id from activation.sync_state as s

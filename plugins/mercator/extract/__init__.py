@@ -3,7 +3,6 @@
 Airflow calls, per entity: `load_entity(con, landing_dir, "shop/orders", load_id)`.
 """
 
-from mercator.extract.connection import connect
 from mercator.extract.discover import discover
 from mercator.extract.load import EntityLoadResult, FileLoadResult, load_entity, summarize
 from mercator.extract.schema import ensure_raw_schema
@@ -11,7 +10,6 @@ from mercator.extract.schema import ensure_raw_schema
 __all__ = [
     "EntityLoadResult",
     "FileLoadResult",
-    "connect",
     "discover",
     "ensure_raw_schema",
     "load_entity",

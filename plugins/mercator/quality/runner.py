@@ -28,6 +28,7 @@ from mercator.quality.project import (
     run_context,
 )
 from mercator.quality.suites import CRITICAL, FRESH_SINCE, LATEST_ALLOWED, SuiteSpec, suite
+from mercator.warehouse import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +133,7 @@ def _from_validation(spec: SuiteSpec, validation) -> SuiteResult:
 
 def _skip_reason(con, spec: SuiteSpec) -> str | None:
     """Why a suite has nothing to check (absent table, or empty with no delivered rows), or None."""
-    schema, table = spec.table.split(".")
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()[0]
-    if not exists:
+    if not table_exists(con, spec.table):
         return f"skipped: no data ({spec.table} does not exist)"
     if con.execute(f"select exists (select 1 from {spec.table})").fetchone()[0]:
         return None
@@ -148,11 +144,7 @@ def _skip_reason(con, spec: SuiteSpec) -> str | None:
 
 def _rows_delivered(con, entity_path: str) -> bool:
     source, entity = entity_path.split("/")
-    has_log = con.execute(
-        "select count(*) from information_schema.tables"
-        " where table_schema = 'raw' and table_name = '_deliveries'"
-    ).fetchone()[0]
-    if not has_log:
+    if not table_exists(con, "raw._deliveries"):
         return False
     return bool(
         con.execute(

@@ -320,7 +320,8 @@ _CORE_MARTS = (
                 _not_null("customer_key"),
                 _unique("customer_key"),  # a duplicate would be a double send
                 _not_null(identifier, WARNING),  # activation counts members without an address, sends them nothing
-                _customers_exist(f"every member has granted {consent}", f"and customers.{consent} = 'granted'"),
+                _customers_exist(f"every member has granted {consent.replace('_', ' ')}",
+                                 f"and customers.{consent} = 'granted'"),
             ),
         )
         for name, identifier, consent in (

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from mercator.reporting.charts import BAR, TRACK
+from mercator.warehouse import rows, table_exists
 
 FEATURED_MODELS = ("last_touch", "markov", "shapley")
 MODEL_COLOURS = {"last_touch": "#9aa7b8", "markov": BAR, "shapley": "#d08c2f"}
@@ -27,21 +28,9 @@ class AttributionData:
     top_paths: list[dict] = field(default_factory=list)
 
 
-def _exists(con, table: str) -> bool:
-    schema, name = table.split(".")
-    query = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
-    return bool(con.execute(query, [schema, name]).fetchone()[0])
-
-
-def _rows(con, sql: str, params: list | None = None) -> list[dict]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def collect_attribution(con) -> AttributionData | None:
     """The section's numbers, or None when the attribution marts are missing or empty."""
-    if not all(_exists(con, table) for table in MARTS):
+    if not all(table_exists(con, table) for table in MARTS):
         return None
     shares = con.execute(
         "select channel, model, conversion_share from marts.attribution_by_channel order by channel, model"
@@ -55,7 +44,7 @@ def collect_attribution(con) -> AttributionData | None:
         totals[channel] = totals.get(channel, 0.0) + float(share)
     data.channels = sorted(totals, key=lambda c: -totals[c])
     data.spend_model = "markov" if "markov" in data.models else data.models[0]
-    data.campaigns = _rows(
+    data.campaigns = rows(
         con,
         """select channel, campaign, cast(sum(spend) as double) as spend,
                cast(sum(conversions) as double) as conversions, cast(sum(revenue) as double) as revenue,
@@ -64,7 +53,7 @@ def collect_attribution(con) -> AttributionData | None:
            group by channel, campaign having sum(spend) > 0 order by spend desc""",
         [data.spend_model],
     )
-    data.channel_roas = _rows(
+    data.channel_roas = rows(
         con,
         """select channel, model, cast(sum(spend) as double) as spend,
                cast(sum(revenue) / sum(spend) as double) as roas,
@@ -72,7 +61,7 @@ def collect_attribution(con) -> AttributionData | None:
            from marts.channel_performance group by channel, model having sum(spend) > 0
            order by channel, model""",
     )
-    data.top_paths = _rows(
+    data.top_paths = rows(
         con,
         """select path, conversions, non_conversions, cast(conversion_value as double) as conversion_value,
                conversions / (conversions + non_conversions) as conversion_rate

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from mercator.reporting.charts import BAR, TRACK
+from mercator.warehouse import columns, rows, table_exists
 
 MARTS = ("marts.customer_clv", "marts.dim_customers", "marts.customer_rfm")
 TIERS = ("light", "moderate", "severe")
@@ -32,21 +33,9 @@ class ClvData:
     tiers: list[dict] = field(default_factory=list)
 
 
-def _exists(con, table: str) -> bool:
-    schema, name = table.split(".")
-    query = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
-    return bool(con.execute(query, [schema, name]).fetchone()[0])
-
-
-def _rows(con, sql: str) -> list[dict]:
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def collect_clv(con) -> ClvData | None:
     """The section's numbers, or None when the CLV marts are missing or empty."""
-    if not all(_exists(con, table) for table in MARTS):
+    if not all(table_exists(con, table) for table in MARTS):
         return None
     customers, total, top, as_of = con.execute(
         "select count(*), sum(clv), quantile_cont(clv, 0.99), max(as_of) from marts.customer_clv"
@@ -61,13 +50,13 @@ def collect_clv(con) -> ClvData | None:
         ).fetchall()
     )
     data.histogram = [(i * width, (i + 1) * width, int(counts.get(i, 0))) for i in range(CLV_BINS)]
-    data.by_segment = _rows(
+    data.by_segment = rows(
         con,
         """select rfm.segment as label, count(*) as customers, sum(clv.clv) as clv, avg(clv.clv) as mean_clv
            from marts.customer_clv as clv join marts.customer_rfm as rfm using (customer_key)
            group by rfm.segment order by clv desc""",
     )
-    data.by_stage = _rows(
+    data.by_stage = rows(
         con,
         """select lifecycle_stage as label, count(*) as customers, coalesce(sum(clv), 0) as clv,
                avg(clv) as mean_clv
@@ -82,7 +71,7 @@ def collect_clv(con) -> ClvData | None:
                 where d.last_order_at is not null group by 1 order by 1"""
         ).fetchall()
     ]
-    data.tiers = _rows(
+    data.tiers = rows(
         con,
         """select churn_tier as tier, count(*) as customers, sum(clv) as clv,
                sum(clv * (1 - p_alive) / nullif(p_alive, 0)) as value_at_risk
@@ -95,18 +84,13 @@ def collect_clv(con) -> ClvData | None:
 def model_warnings(con) -> list[dict]:
     """Every CLV model of marts.clv_model_params whose `status` is not `fitted`, with its reason and
     fallback; empty when the mart or its status column does not exist."""
-    columns = {
-        name for (name,) in con.execute(
-            "select column_name from information_schema.columns"
-            " where table_schema = 'marts' and table_name = 'clv_model_params'"
-        ).fetchall()
-    }
-    if "status" not in columns:
+    present = columns(con, "marts.clv_model_params")
+    if "status" not in present:
         return []
-    reason = "status_reason" if "status_reason" in columns else "null"
-    fallback = "fallback" if "fallback" in columns else "null"
-    as_of = "max(as_of)::varchar" if "as_of" in columns else "null"
-    return _rows(
+    reason = "status_reason" if "status_reason" in present else "null"
+    fallback = "fallback" if "fallback" in present else "null"
+    as_of = "max(as_of)::varchar" if "as_of" in present else "null"
+    return rows(
         con,
         f"""select model, coalesce(status, 'unknown') as status, any_value({reason}) as reason,
                 any_value({fallback}) as fallback, {as_of} as as_of

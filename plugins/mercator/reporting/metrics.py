@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mercator.warehouse import table_exists
+
 SCORES = (1, 2, 3, 4, 5)
 
 
@@ -30,16 +32,6 @@ class DashboardData:
     rfm_customers: int = 0
     quality: dict = field(default_factory=dict)
     missing_tables: list[str] = field(default_factory=list)
-
-
-def _exists(con, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
 
 
 def _orders(con, data: DashboardData) -> None:
@@ -95,7 +87,7 @@ def collect(con, reports_dir: Path) -> DashboardData:
     """Everything the dashboard shows; a table that does not exist leaves its numbers empty."""
     data = DashboardData()
     present = {
-        t: _exists(con, t)
+        t: table_exists(con, t)
         for t in ("marts.dim_customers", "marts.fct_orders", "marts.customer_rfm", "raw.quarantine")
     }
     data.missing_tables = [t for t, ok in present.items() if not ok]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from mercator.extract import connect
+from mercator.warehouse import connect
 
 HOLD_LOCK = """
 import sys, time, duckdb

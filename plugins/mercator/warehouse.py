@@ -1,0 +1,43 @@
+"""The DuckDB warehouse, as every step uses it: open it (waiting for the write lock), ask what it holds."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+
+def connect(warehouse: Path, timeout_s: float = 300.0, poll_s: float = 1.0) -> duckdb.DuckDBPyConnection:
+    """DuckDB allows one writing process per file: parallel tasks queue here until it is free."""
+    warehouse = Path(warehouse)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return duckdb.connect(str(warehouse))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(poll_s)
+
+
+def table_exists(con, relation: str) -> bool:
+    """Whether `schema.table` exists (a table or a view)."""
+    schema, table = relation.split(".")
+    query = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
+    return bool(con.execute(query, [schema, table]).fetchone()[0])
+
+
+def columns(con, relation: str) -> set[str]:
+    """The column names of `schema.table` (empty when it does not exist)."""
+    schema, table = relation.split(".")
+    query = "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+    return {name for (name,) in con.execute(query, [schema, table]).fetchall()}
+
+
+def rows(con, sql: str, params: list | None = None) -> list[dict]:
+    """A query's rows as dicts keyed by column name."""
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
