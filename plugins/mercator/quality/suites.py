@@ -328,6 +328,7 @@ _CORE_MARTS = (
             ("audience_at_risk_email", "email", "email_consent"),
             ("audience_winback_sms", "phone", "sms_consent"),
             ("audience_welcome_webhook", "email", "email_consent"),
+            ("audience_high_value_ads", "email", "ads_consent"),
         )
     ),
 )
