@@ -238,9 +238,10 @@ _CORE_MARTS = (
         (
             _has_rows(),
             _has_columns(("customer_key", "email", "phone", "first_name", "country", *_CONSENT_COLUMNS,
-                          "first_order_at", "last_order_at", "order_count", "net_revenue")),
+                          "is_erased", "first_order_at", "last_order_at", "order_count", "net_revenue")),
             _not_null("customer_key"),
             _unique("customer_key"),
+            _not_null("is_erased"),  # activation skips the erased: an unknown flag could contact one
             *(_not_null(c) for c in _CONSENT_COLUMNS),
             *(_in_set(c, CONSENT, CRITICAL) for c in _CONSENT_COLUMNS),
             _at_least("order_count", 0, WARNING),

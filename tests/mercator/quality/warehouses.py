@@ -39,7 +39,7 @@ GOOD_MARTS = (
        select 'k' || i as customer_key, 'x' || i || '@example.com' as email, null::varchar as phone,
            null::varchar as first_name, 'US' as country,
            case when i < 5 then 'granted' else 'unknown' end as email_consent,
-           'unknown' as sms_consent, 'revoked' as push_consent, 'granted' as ads_consent,
+           'unknown' as sms_consent, 'revoked' as push_consent, 'granted' as ads_consent, false as is_erased,
            timestamptz '2026-01-01 00:00:00+00' as first_order_at,
            timestamptz '2026-02-01 00:00:00+00' as last_order_at, 3 as order_count, 60.0 as net_revenue
        from range(10) as t(i)""",
