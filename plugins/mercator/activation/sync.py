@@ -23,10 +23,11 @@ A sync whose rejected members exceed `MAX_REJECTED_SHARE` of those sent fails (a
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -78,14 +79,28 @@ class _Plan:
     decisions: Counter
 
 
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while building objects that all survive: each of its full
+    collections walks every live object, which made building a million members 2.5 times slower."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _members(con, spec: AudienceSpec, decision: str) -> list[Member]:
     names = list(spec.fields)
     columns = "".join(f", f_{name}" for name in names)
-    rows = con.execute(
-        f"select customer_key, payload_hash, remote_id{columns} from sync_plan where decision = ? order by 1",
-        [decision],
-    ).fetchall()
-    return [Member(r[0], dict(zip(names, r[3:], strict=True)), r[1], r[2]) for r in rows]
+    with _gc_paused():
+        rows = con.execute(
+            f"select customer_key, payload_hash, remote_id{columns} from sync_plan where decision = ? order by 1",
+            [decision],
+        ).fetchall()
+        return [Member(r[0], dict(zip(names, r[3:], strict=True)), r[1], r[2]) for r in rows]
 
 
 def _plan(con, inputs: PlanInputs, mirror: bool) -> _Plan:
