@@ -63,4 +63,5 @@ bench: setup ## identity-resolution quality and stage timings (bench/README.md)
 	$(PY) bench/bench_pipeline.py --customers 10000
 
 clean: ## remove generated state (warehouse, demo data, Airflow DB, reports)
-	rm -rf data warehouse airflow.db logs dbt_project/target reports/dashboard.html reports/outbox reports/quality
+	rm -rf data warehouse airflow.db logs dbt_project/target reports/dashboard.html reports/outbox reports/quality \
+	  reports/last_good reports/run_status.json reports/ad_audiences

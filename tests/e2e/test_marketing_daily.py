@@ -96,7 +96,7 @@ def test_orders_are_grouped_into_customers_as_the_data_allows(run):
 
 def test_outbox_holds_only_consented_audience_members(run):
     sandbox, _, _, con = run
-    files = list((sandbox.reports / "outbox").rglob("*.jsonl"))
+    files = list((sandbox.reports / "outbox" / "audience_at_risk_email").rglob("*.jsonl"))
     assert files
     sent = [json.loads(line) for f in files for line in f.read_text().splitlines() if line]
     consented = {k for (k,) in con.execute(
@@ -130,4 +130,4 @@ def test_clv_scores_every_buyer_and_reaches_dim_customers(run):
     assert scored == buyers > 0 and bad == 0 and staged == customers
     assert con.execute("select count(*) from marts.dim_customers where clv is not null").fetchone()[0] == scored
     assert {m for (m,) in con.execute("select distinct model from marts.clv_model_params").fetchall()} == {
-        "bg_nbd", "gamma_gamma"}
+        "bg_nbd", "gamma_gamma", "churn"}

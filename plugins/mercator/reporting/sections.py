@@ -19,7 +19,8 @@ from mercator.reporting.health import NOT_RUN, PASSED, Gate
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "overview": ("marts.dim_customers", "marts.fct_orders", "marts.customer_rfm"),
-    "clv": ("marts.customer_clv", "marts.clv_model_params", "marts.customer_lifecycle"),
+    "clv": ("marts.customer_clv", "marts.clv_model_params", "marts.customer_lifecycle", "marts.dim_customers",
+            "marts.customer_rfm"),
     "attribution": ("marts.attribution_paths", "marts.attribution_credits", "marts.attribution_by_channel",
                     "marts.attribution_by_channel_daily", "marts.channel_performance"),
 }
