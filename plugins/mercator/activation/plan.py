@@ -70,25 +70,24 @@ def plan_sql(con, inputs: PlanInputs) -> str:
     valid, identifier = _identifier_checks(spec)
     checks = []
     if table_exists(con, ERASURES):
-        checks.append(f"exists (select 1 from {ERASURES} e where e.customer_key = m.customer_key)")
+        checks.append(f"m.customer_key in (select customer_key from {ERASURES})")
     suppression_channel = _message_channel(spec) if identifier else None
     if suppression_channel and table_exists(con, SUPPRESSIONS):
         checks.append(
-            f"exists (select 1 from {SUPPRESSIONS} s where s.channel = '{suppression_channel}'"
-            f" and s.identifier_value = {identifier})"
+            f"{identifier} in (select identifier_value from {SUPPRESSIONS} where channel = '{suppression_channel}')"
         )
     if suppression_channel:
         checks.append(
-            f"exists (select 1 from activation.suppressions l where l.channel = '{suppression_channel}'"
-            f" and l.identifier_hash = sha256({identifier}))"
+            f"sha256({identifier}) in (select identifier_hash from activation.suppressions"
+            f" where channel = '{suppression_channel}')"
         )
     learned = " or ".join(checks) or "false"
     capped = "false"
     if inputs.delivers_messages and inputs.cap_days:
         capped = (
-            f"exists (select 1 from activation.messages g where g.customer_key = m.customer_key"
-            f" and g.channel = {_quote(cap_channel(spec))} and g.run_id <> {_quote(inputs.run_id)}"
-            f" and g.sent_at > timestamptz {_quote(inputs.now)} - interval {int(inputs.cap_days)} day)"
+            f"m.customer_key in (select customer_key from activation.messages"
+            f" where channel = {_quote(cap_channel(spec))} and run_id <> {_quote(inputs.run_id)}"
+            f" and sent_at > timestamptz {_quote(inputs.now)} - interval {int(inputs.cap_days)} day)"
         )
     unknown = "s.status = 'unknown'" if inputs.delivers_messages else "false"
     return f"""
