@@ -13,12 +13,14 @@ email and 100 SMS suppressions in intermediate.int_contact_suppressions) is acti
 The stand-ins' rate limits are lifted so that the engine is measured, not the pacing; the request
 counts per endpoint tell what pacing would add.
 
-Per run: wall time and peak RSS of the whole process (stand-in thread included, sampled every
-20 ms) per phase (exclusive time: connections (the first lookup imports Airflow's SDK), discover,
-closed loop, plan, send (destination code), each API endpoint, poll waits, the message journal,
-record), the stand-in's own handling time, requests per endpoint as the stand-in counted them, and
-the minimum of ceil(members / 30,000) upserts. Prints tables; JSON goes to
-bench/results/activation-<date>.json.
+Per run: wall time, CPU time of the process (all threads) with the machine's load average before
+and after (the machine may be shared), and peak RSS of the whole process (stand-in thread included,
+sampled every 20 ms); wall time and peak RSS per phase (exclusive time: connections (the first
+lookup imports Airflow's SDK), discover, closed loop, plan, plan: members (rows to Python objects),
+assignments, send (destination code), each API endpoint, poll waits, the message journal, record);
+the stand-in's own handling time; time in garbage collections; requests per endpoint as the
+stand-in counted them against the minimum (ceil(sent / 30,000) upserts, one request per SMS).
+Prints Markdown tables; JSON goes to bench/results/activation-<date>.json.
 """
 
 from __future__ import annotations
@@ -290,12 +292,13 @@ def timed_run(phases: Phases, server, clocks: dict[str, Counter], warehouse: Pat
     before = {name: Counter(clock) for name, clock in clocks.items()}
     requests_before = Counter(server.requests)
     phases.reset()
-    start = time.perf_counter()
+    load, cpu, start = os.getloadavg()[0], time.process_time(), time.perf_counter()
     [summary] = activate_all(opener(warehouse), manifest, run_id, workdir / "reports", ROOT / "dbt_project",
                              journal_dir=workdir)
     seconds = time.perf_counter() - start
     return {
-        "summary": summary, "seconds": round(seconds, 2),
+        "summary": summary, "seconds": round(seconds, 2), "cpu_seconds": round(time.process_time() - cpu, 2),
+        "load_average": [round(load, 2), round(os.getloadavg()[0], 2)],
         "peak_mb": round(max(phases.peak_mb.values(), default=0)),
         "phase_seconds": {p: round(phases.seconds[p], 2) for p in PHASES if phases.seconds[p]},
         "phase_peak_mb": {p: round(phases.peak_mb[p]) for p in PHASES if phases.peak_mb[p]},
@@ -354,16 +357,17 @@ def _against_minimum(kind: str, run: dict) -> str:
 
 def print_tables(results: list[dict]) -> None:
     """Markdown: one row per run (phases grouped as plan, send, record), then every phase."""
-    print("\n" + _row("audience", "members", "run", "sent", "delivered", "s", "peak MB", *(f"{g} s" for g in GROUPS),
-                      "stand-in s", "gc s", "requests", "upserts or messages / minimum"))
-    print(_row(*["---"] * 14))
+    print("\n" + _row("audience", "members", "run", "sent", "delivered", "s", "CPU s", "load", "peak MB",
+                      *(f"{g} s" for g in GROUPS), "stand-in s", "gc s", "requests", "upserts or messages / minimum"))
+    print(_row(*["---"] * 16))
     for result in results:
         for run in ("first", "rerun"):
             r, s = result[run], result[run]["summary"]
             groups = (sum(r["phase_seconds"].get(p, 0) for p in phases) for phases in GROUPS.values())
             requests = ", ".join(f"{k} {v:,}" for k, v in sorted(r["requests"].items(), key=lambda kv: -kv[1]))
             print(_row(result["kind"], f"{result['members']:,}", run, f"{s['sent']:,}", f"{s.get('delivered', 0):,}",
-                       r["seconds"], f"{r['peak_mb']:,}", *(f"{g:.2f}" for g in groups),
+                       r["seconds"], r["cpu_seconds"], "-".join(map(str, r["load_average"])), f"{r['peak_mb']:,}",
+                       *(f"{g:.2f}" for g in groups),
                        f"{sum(r['standin_seconds'].values()):.2f}", f"{sum(r['gc_seconds'].values()):.2f}", requests,
                        _against_minimum(result["kind"], r)))
     print("\nseconds (peak MB) per phase")
