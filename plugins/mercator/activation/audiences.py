@@ -65,6 +65,12 @@ class AudienceSpec:
     fields: dict[str, str] = field(default_factory=dict)
 
     @property
+    def message_channel(self) -> str:
+        """The channel a message counts against and whose suppressions apply: the audience's, or for a
+        webhook its consent's (email_consent -> email)."""
+        return self.channel if self.channel != "webhook" else self.consent.removesuffix("_consent")
+
+    @property
     def identifier(self) -> str | None:
         """The destination field without which a member cannot be reached (email, phone), if any."""
         return IDENTIFIER_BY_CHANNEL.get(self.channel)

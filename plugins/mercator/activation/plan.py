@@ -39,9 +39,8 @@ def _quote(value: str) -> str:
 
 
 def _message_channel(spec: AudienceSpec) -> str | None:
-    """The channel whose suppressions apply: the audience's, or for a webhook its consent's (email, sms)."""
-    channel = spec.channel if spec.channel != "webhook" else spec.consent.removesuffix("_consent")
-    return channel if channel in ("email", "sms") else None
+    """The channel whose suppressions apply, when it has any (email, sms)."""
+    return spec.message_channel if spec.message_channel in ("email", "sms") else None
 
 
 def _identifier_checks(spec: AudienceSpec) -> tuple[str, str | None]:
@@ -86,7 +85,7 @@ def plan_sql(con, inputs: PlanInputs) -> str:
     if inputs.delivers_messages and inputs.cap_days:
         capped = (
             f"m.customer_key in (select customer_key from activation.messages"
-            f" where channel = {_quote(cap_channel(spec))} and run_id <> {_quote(inputs.run_id)}"
+            f" where channel = {_quote(spec.message_channel)} and run_id <> {_quote(inputs.run_id)}"
             f" and sent_at > timestamptz {_quote(inputs.now)} - interval {int(inputs.cap_days)} day)"
         )
     unknown = "s.status = 'unknown'" if inputs.delivers_messages else "false"
@@ -128,10 +127,6 @@ def plan_sql(con, inputs: PlanInputs) -> str:
             and s.customer_key = m.customer_key and m.key_rank = 1
     """
 
-
-def cap_channel(spec: AudienceSpec) -> str:
-    """The channel a message counts against: the audience's, or for webhooks its consent's."""
-    return spec.channel if spec.channel != "webhook" else spec.consent.removesuffix("_consent")
 
 
 def removals_sql(inputs: PlanInputs, plan_table: str) -> str:

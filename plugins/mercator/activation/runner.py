@@ -19,7 +19,6 @@ from mercator.activation.audiences import AudienceSpec, DestinationSpec, load_au
 from mercator.activation.destination import ConfigError, Destination, get_connection
 from mercator.activation.journal import Journal
 from mercator.activation.outbox_files import OutboxFiles, OutboxOptions
-from mercator.activation.plan import cap_channel
 from mercator.activation.state import ensure
 from mercator.activation.sync import OpenWarehouse, SyncResult, sync_audience
 from mercator.warehouse import columns
@@ -116,7 +115,7 @@ def run_task(
         _record_skip(open_warehouse, spec, target, run_id, f"{error}: the audience goes to the outbox")
         return None
     destination.validate_fields([*spec.fields, "customer_key"])
-    cap_days = caps.get(cap_channel(spec)) if destination.delivers_messages else None
+    cap_days = caps.get(spec.message_channel) if destination.delivers_messages else None
     journal = Journal.for_sync(journal_dir, target.destination_id, spec.name)
     return sync_audience(open_warehouse, spec, target.destination_id, destination, run_id, cap_days, dry_run, journal)
 

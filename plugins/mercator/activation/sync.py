@@ -36,7 +36,7 @@ import pandas as pd
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
 from mercator.activation.journal import Journal
-from mercator.activation.plan import ERASURES, PlanInputs, cap_channel, plan_sql, removals_sql
+from mercator.activation.plan import ERASURES, PlanInputs, plan_sql, removals_sql
 from mercator.activation.state import COUNTS, ensure, identifier_hash
 from mercator.warehouse import table_exists
 
@@ -174,7 +174,7 @@ def _record_outcomes(con, inputs: PlanInputs, members: list[Member], outcomes: l
             con,
             "insert into activation.messages select * from batch_rows",
             ("channel", "customer_key", "audience", "destination", "run_id", "remote_id", "sent_at"),
-            [[cap_channel(inputs.spec), o.customer_key, inputs.spec.name, inputs.destination, inputs.run_id,
+            [[inputs.spec.message_channel, o.customer_key, inputs.spec.name, inputs.destination, inputs.run_id,
               o.remote_id, inputs.now] for o in delivered],
         )
     identifier = inputs.spec.identifier
@@ -183,7 +183,7 @@ def _record_outcomes(con, inputs: PlanInputs, members: list[Member], outcomes: l
         if outcome.status == SUPPRESSED and identifier and member.fields.get(identifier):
             con.execute(
                 "insert or replace into activation.suppressions values (?, ?, ?, ?, ?)",
-                [inputs.spec.channel if inputs.spec.channel in ("email", "sms") else cap_channel(inputs.spec),
+                [inputs.spec.message_channel,
                  identifier_hash(member.fields[identifier]), outcome.reason or "opted out at the destination",
                  inputs.destination, inputs.now],
             )
