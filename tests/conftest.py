@@ -5,7 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 os.environ.setdefault("AIRFLOW_HOME", str(REPO_ROOT))
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """For pytest-xdist's `--dist loadgroup`: a module's tests share a worker, so that its
+    module-scoped fixtures (a DAG run, a dbt build) are made once; a test marked `xdist_group`
+    (one landing shape, say) goes with its group instead."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -29,6 +29,7 @@ class Settings:
     reports_dir: Path
     models_dir: Path
     dbt_project_dir: Path
+    dbt_target_dir: Path  # dbt's artifacts (manifest, partial parse) for this warehouse's runs
     as_of: str | None
     default_country: str
     source_timezone: str
@@ -42,6 +43,7 @@ class Settings:
             reports_dir=_path("MERCATOR_REPORTS", "reports"),
             models_dir=_path("MERCATOR_MODELS", "models"),
             dbt_project_dir=REPO_ROOT / "dbt_project",
+            dbt_target_dir=_path("MERCATOR_DBT_TARGET", "dbt_project/target"),
             as_of=os.environ.get("MERCATOR_AS_OF") or None,
             default_country=os.environ.get("MERCATOR_DEFAULT_COUNTRY", "US"),
             source_timezone=os.environ.get("MERCATOR_SOURCE_TZ", "UTC"),

@@ -112,7 +112,7 @@ def check_marts(settings: Settings, run_id: str | None = None) -> dict:
 
 
 def _manifest(settings: Settings) -> Path:
-    return settings.dbt_project_dir / "target" / "manifest.json"
+    return settings.dbt_target_dir / "manifest.json"
 
 
 def plan_activation(settings: Settings) -> list[dict]:

@@ -28,12 +28,13 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def run_dbt(settings: Settings, *args: str, target_path: Path | None = None) -> str:
-    """Run `dbt <args>` in the project and return its output; raise DbtFailed on failure."""
+def run_dbt(settings: Settings, *args: str) -> str:
+    """Run `dbt <args>` in the project and return its output; raise DbtFailed on failure. Artifacts
+    go to the settings' dbt target dir, where partial parsing carries over from one command to the
+    next as long as the warehouse (dbt's profile) stays the same."""
     dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt), *args, "--profiles-dir", str(settings.dbt_project_dir)]
-    if target_path is not None:
-        cmd += ["--target-path", str(target_path)]
+    cmd = [str(dbt), *args, "--profiles-dir", str(settings.dbt_project_dir),
+           "--target-path", str(settings.dbt_target_dir)]
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     log.info("running %s", " ".join(cmd))
     proc = subprocess.run(

@@ -100,6 +100,7 @@ def corpus_settings(root: Path, source_timezone: str = "UTC") -> Settings:
         warehouse=root / "warehouse.duckdb",
         reports_dir=root / "reports",
         models_dir=root / "models",
+        dbt_target_dir=root / "target",
         as_of=None,
         default_country="US",
         source_timezone=source_timezone,

@@ -141,10 +141,9 @@ def built(tmp_path_factory) -> ModelCorpus:
     corpus.write("shop/orders/redelivered.csv", csv_text(REDELIVERED[1], HEADER))
     corpus.write("crm/contacts/run2.csv", csv_text(CONTACTS[1], CONTACT_HEADER))
     corpus.extract(*entities, load_id="run2")
-    target = root / "target"
-    run_dbt(settings, "build", "--select", *DBT_SELECT, "--indirect-selection", "cautious", target_path=target)
+    run_dbt(settings, "build", "--select", *DBT_SELECT, "--indirect-selection", "cautious")
     shutil.rmtree(project / "logs", ignore_errors=True)
-    return ModelCorpus(corpus, target)
+    return ModelCorpus(corpus, settings.dbt_target_dir)
 
 
 def test_every_delivery_is_accounted_for_and_every_order_id_is_one_row(built) -> None:

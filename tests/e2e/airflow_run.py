@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +37,9 @@ class AirflowSandbox:
             AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{self.home / 'airflow.db'}",
             MERCATOR_WAREHOUSE=str(self.warehouse),
             MERCATOR_REPORTS=str(self.reports),
+            # dbt's artifacts and log per Airflow home: sandboxes can run side by side
+            MERCATOR_DBT_TARGET=str(self.home / "dbt_target"),
+            DBT_LOG_PATH=str(self.home / "dbt_logs"),
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         )
         return env
@@ -41,15 +48,26 @@ class AirflowSandbox:
         return subprocess.run([AIRFLOW, *args], env=self.env, capture_output=True, text=True, check=False)
 
     def init(self) -> None:
+        """A metadata DB as `airflow db migrate` and the DuckDB writer pool leave it (copied from one
+        made once per test process)."""
         self.home.mkdir(parents=True, exist_ok=True)
-        for args in (("db", "migrate"), ("pools", "set", "duckdb_writer", "1", "DuckDB single writer")):
-            proc = self.airflow(*args)
-            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        shutil.copyfile(_migrated_db(), self.home / "airflow.db")
 
     def run_dag(self, landing: Path, as_of: str = "", logical_date: str | None = None) -> subprocess.CompletedProcess:
         conf = json.dumps({"landing_dir": str(landing), "as_of": as_of})
         args = ["dags", "test", "marketing_daily", *([logical_date] if logical_date else []), "-c", conf]
         return self.airflow(*args)
+
+
+@functools.cache
+def _migrated_db() -> Path:
+    home = Path(tempfile.mkdtemp(prefix="mercator-airflow-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    sandbox = AirflowSandbox(home=home, warehouse=home / "unused.duckdb", reports=home / "reports")
+    for args in (("db", "migrate"), ("pools", "set", "duckdb_writer", "1", "DuckDB single writer")):
+        proc = sandbox.airflow(*args)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return home / "airflow.db"
 
 
 def task_states(sandbox: AirflowSandbox) -> dict[str, str]:

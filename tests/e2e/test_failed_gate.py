@@ -2,7 +2,8 @@
 still comes out, saying which gate, suites and checks failed, with the last good numbers labelled.
 
 Both `airflow dags test` runs use a copy of the project. Run 1 on small demo data passes both gates
-(as of 2026-10-24) and leaves the last good copies. Then, in the copy, an analyst leaves churned
+(as of 2026-10-24: the `as_of` param limits RFM to the orders up to then) and leaves the last good
+copies. Then, in the copy, an analyst leaves churned
 customers out of dim_customers: dbt builds it (no dbt test covers the link from orders and scores
 to dim_customers; its unit test has no churned customer), and the mart gate finds orders, RFM and
 CLV scores of customers dim_customers no longer has. Run 2 (as of the latest date) fails the gate.
@@ -19,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import REPO_ROOT
@@ -78,17 +80,39 @@ def runs(tmp_path_factory):
     first = sandbox.run_dag(landing, as_of=FIRST_AS_OF)
     assert first.returncode == 0, (first.stdout + first.stderr)[-6000:]
     outbox = outbox_lines(sandbox)
+    first_rfm = rfm_as_of(sandbox)
 
     model = project / "dbt_project" / "models" / "marts" / "dim_customers.sql"
     sql = model.read_text()
     assert sql.rstrip().endswith(ANALYST_EDIT[0]), "dim_customers.sql changed shape: update the analyst's edit"
     model.write_text(sql.rstrip().removesuffix(ANALYST_EDIT[0]) + ANALYST_EDIT[1] + "\n")
     second = sandbox.run_dag(landing)
-    return sandbox, second, outbox, dag_runs(sandbox)
+    return sandbox, second, outbox, dag_runs(sandbox), first_rfm
+
+
+def rfm_as_of(sandbox: AirflowSandbox) -> dict:
+    """What marts.customer_rfm says of its as-of date against the orders in marts.fct_orders."""
+    with duckdb.connect(str(sandbox.warehouse), read_only=True) as con:
+        as_ofs = [str(d) for (d,) in con.execute("select distinct as_of from marts.customer_rfm").fetchall()]
+        without_orders_by_then = con.execute(
+            "select count(*) from marts.customer_rfm r where not exists (select 1 from marts.fct_orders f "
+            "where f.customer_key = r.customer_key and f.is_countable and cast(f.ordered_at as date) <= as_of)"
+        ).fetchone()[0]
+        later_orders = con.execute(
+            "select count(*) from marts.fct_orders where is_countable and cast(ordered_at as date) > ?", [FIRST_AS_OF]
+        ).fetchone()[0]
+    return {"as_ofs": as_ofs, "without_orders_by_then": without_orders_by_then, "later_orders": later_orders}
+
+
+def test_as_of_param_limits_rfm_to_orders_up_to_that_date(runs):
+    *_, first_rfm = runs
+    assert first_rfm["as_ofs"] == [FIRST_AS_OF]
+    assert first_rfm["without_orders_by_then"] == 0
+    assert first_rfm["later_orders"] > 0, "the landing should hold orders after the as-of date"
 
 
 def test_the_run_fails_activation_is_blocked_and_the_report_succeeds(runs):
-    sandbox, second, _, dag_runs = runs
+    sandbox, second, _, dag_runs, _ = runs
     assert second.returncode != 0  # `airflow dags test` (and so `make run`) exits non-zero
     assert [run["state"] for run in dag_runs] == ["success", "failed"]
     states = task_states(sandbox)
@@ -101,7 +125,7 @@ def test_the_run_fails_activation_is_blocked_and_the_report_succeeds(runs):
 
 
 def test_activation_sent_nothing_new(runs):
-    sandbox, _, outbox, _ = runs
+    sandbox, _, outbox, *_ = runs
     assert outbox and outbox_lines(sandbox) == outbox
 
 
@@ -122,7 +146,7 @@ def test_dashboard_names_the_failed_gate_its_suites_checks_and_rows(runs):
 
 
 def test_failed_sections_show_the_first_runs_numbers_labelled_with_its_as_of_date(runs):
-    sandbox, _, _, dag_runs = runs
+    sandbox, _, _, dag_runs, _ = runs
     html = (sandbox.reports / "dashboard.html").read_text()
     first_run = dag_runs[0]["run_id"]
     shown = dict(re.findall(r'<div class="slot" data-section="(\w+)" data-shown="(\w+)">', html))

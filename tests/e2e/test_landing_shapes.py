@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -88,47 +89,53 @@ class ShapeRun:
         return rows
 
 
-def _shapes_requested(session: pytest.Session) -> list[str]:
-    """The shapes of this module's selected tests, in catalogue order."""
-    wanted = set()
-    for item in session.items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        if item.module.__name__ == __name__ and "shape" in params:
-            wanted.add(params["shape"])
-    return [name for name in SHAPES if name in wanted]
-
-
-@pytest.fixture(scope="module")
-def runs(request, tmp_path_factory) -> dict[str, ShapeRun]:
-    """Generate and run every shape the session's selected tests ask for.
+class ShapeRuns(dict):
+    """Each shape generated and run through the DAG when a test first asks for it.
 
     dbt parses the whole project again when its profile (the warehouse path) changes: every run
     happens at one place (`<home>/run`: warehouse, reports, models), moved to the shape's folder
     once the run is over, so that dbt's partial parsing carries over from shape to shape.
     """
-    root = tmp_path_factory.mktemp("shapes")
-    home = root / "airflow"
-    _sandbox(home, home / "run").init()
-    done = {}
-    for name in _shapes_requested(request.session):
-        landing = root / name / "landing"
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+        self.home = root / "airflow"
+        _sandbox(self.home, self.home / "run").init()
+
+    def __missing__(self, name: str) -> ShapeRun:
+        landing = self.root / name / "landing"
         shape = SHAPES[name]
         generate(replace(shape, people=PEOPLE.get(name, min(shape.people, DEFAULT_PEOPLE))), landing, seed=7)
-        work = _sandbox(home, home / "run")
+        work = _sandbox(self.home, self.home / "run")
         started = time.monotonic()
         proc = work.run_dag(landing)
         seconds = time.monotonic() - started
         states = task_states(work)
-        shutil.move(home / "run", root / name / "run")
-        done[name] = ShapeRun(name, landing, _sandbox(home, root / name / "run"), proc, seconds, states)
+        shutil.move(self.home / "run", self.root / name / "run")
+        self[name] = ShapeRun(name, landing, _sandbox(self.home, self.root / name / "run"), proc, seconds, states)
+        return self[name]
+
+
+@pytest.fixture(scope="module")
+def runs(request, tmp_path_factory) -> ShapeRuns:
+    done = ShapeRuns(tmp_path_factory.mktemp("shapes"))
     yield done
     capture = request.config.pluginmanager.getplugin("capturemanager")
     reporter = request.config.pluginmanager.getplugin("terminalreporter")
+    if reporter is None:  # a pytest-xdist worker: the times are in each test's dag_seconds property
+        return
     with capture.global_and_fixture_disabled():
         reporter.write_sep("-", "landing shapes: DAG run time, tasks that did not succeed")
         for r in done.values():
             failed = sorted(f"{task}={state}" for task, state in r.states.items() if state != "success")
             reporter.write_line(f"{r.name:16} {r.seconds:6.1f}s  exit {r.proc.returncode}  {' '.join(failed) or '-'}")
+
+
+def shapes(names: Iterable[str]) -> list:
+    """Test parameters, one per shape, each in its own pytest-xdist group: a shape's DAG run is
+    made on one worker and the shapes spread over the workers."""
+    return [pytest.param(name, id=name, marks=pytest.mark.xdist_group(f"shape-{name}")) for name in names]
 
 
 @pytest.fixture
@@ -182,7 +189,7 @@ def _people(run: ShapeRun) -> dict[tuple[str, str], tuple[str, str]]:
     return {node: find(node) for node in parent}
 
 
-@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("shape", shapes(SHAPES))
 def test_run_finishes_with_marts_dashboard_and_summary(shape_run: ShapeRun) -> None:
     run = shape_run
     if run.name == "no_sales" and _failure_names_a_sales_input(run):
@@ -199,7 +206,7 @@ def test_run_finishes_with_marts_dashboard_and_summary(shape_run: ShapeRun) -> N
     assert summary.returncode == 0, summary.stdout + summary.stderr
 
 
-@pytest.mark.parametrize("shape", [name for name in SHAPES if SHAPES[name].sells])
+@pytest.mark.parametrize("shape", shapes(name for name in SHAPES if SHAPES[name].sells))
 def test_every_delivered_order_reaches_fct_orders_with_its_customer(shape_run: ShapeRun) -> None:
     """Each order and store sale once; a customer exactly when it carries an identifier; as many
     customers with orders as the records' shared identifiers make people."""
@@ -221,7 +228,7 @@ def test_every_delivered_order_reaches_fct_orders_with_its_customer(shape_run: S
     assert len({customer for customer in orders.values() if customer is not None}) == len(persons)
 
 
-@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("shape", shapes(SHAPES))
 def test_one_customer_per_person_with_an_identifier_or_an_order(shape_run: ShapeRun) -> None:
     """dim_customers: a row per person (as linked by shared identifiers) with an email, phone,
     customer_id, contact_id or loyalty_id, or an identified order; browsing-only visitors have none."""
@@ -233,7 +240,7 @@ def test_one_customer_per_person_with_an_identifier_or_an_order(shape_run: Shape
         assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] == len(customers)
 
 
-@pytest.mark.parametrize("shape", [name for name in SHAPES if SHAPES[name].sells])
+@pytest.mark.parametrize("shape", shapes(name for name in SHAPES if SHAPES[name].sells))
 def test_every_customer_with_countable_orders_is_scored(shape_run: ShapeRun) -> None:
     with shape_run.con() as con:
         buyers = con.execute("select count(distinct customer_key) from marts.fct_orders "
@@ -243,7 +250,16 @@ def test_every_customer_with_countable_orders_is_scored(shape_run: ShapeRun) -> 
     assert buyers > 0 and rfm == buyers and clv == buyers
 
 
-@pytest.mark.parametrize("shape", ["consent_unknown"])
+@pytest.mark.parametrize("shape", shapes(["orders_only_10m"]))
+def test_without_an_as_of_param_the_as_of_date_is_the_latest_order(shape_run: ShapeRun) -> None:
+    with shape_run.con() as con:
+        as_of, latest = con.execute(
+            "select max(as_of), (select max(cast(ordered_at as date)) from marts.fct_orders) from marts.customer_rfm"
+        ).fetchone()
+    assert as_of == latest
+
+
+@pytest.mark.parametrize("shape", shapes(["consent_unknown"]))
 def test_unknown_consents_stay_unknown_and_nobody_is_emailed(shape_run: ShapeRun) -> None:
     with shape_run.con() as con:
         consents = set(con.execute(
@@ -253,7 +269,7 @@ def test_unknown_consents_stay_unknown_and_nobody_is_emailed(shape_run: ShapeRun
     assert audience == 0
 
 
-@pytest.mark.parametrize("shape", ["no_sales"])
+@pytest.mark.parametrize("shape", shapes(["no_sales"]))
 def test_contacts_without_sales_are_customers_without_orders_and_a_warning(shape_run: ShapeRun) -> None:
     run = shape_run
     if _failure_names_a_sales_input(run):
@@ -277,7 +293,7 @@ def _clv_statuses(run: ShapeRun) -> list[tuple[str, str, str | None]]:
                            "order by model").fetchall()
 
 
-@pytest.mark.parametrize("shape", [name for name in SHAPES if SHAPES[name].sells])
+@pytest.mark.parametrize("shape", shapes(name for name in SHAPES if SHAPES[name].sells))
 def test_clv_model_status_is_reported(shape_run: ShapeRun) -> None:
     statuses = _clv_statuses(shape_run)
     models = {model for model, _, _ in statuses}

@@ -21,14 +21,14 @@ def check_load_freshness(settings: Settings) -> SuiteResult:
     """Run dbt source freshness on `source:raw`; each stale entity becomes a warning."""
     from mercator.transform import DbtFailed, run_dbt
 
-    # dbt's own target dir under the reports: sources.json stays as the report, and partial parsing
-    # from the previous run halves dbt's start-up.
-    target = settings.reports_dir / "quality" / NAME
+    # dbt's target dir of the run: the build after it parses only what changed. sources.json is
+    # kept under the reports.
+    report = settings.reports_dir / "quality" / NAME / "sources.json"
     try:
-        run_dbt(settings, "source", "freshness", "--select", "source:raw", target_path=target)
+        run_dbt(settings, "source", "freshness", "--select", "source:raw", "--output", str(report))
     except DbtFailed as failure:  # cannot tell how fresh the loads are: say so, do not stop the run
         return SuiteResult(NAME, "raw.*", True, WARNED, [], [str(failure).splitlines()[0]])
-    results = json.loads((target / "sources.json").read_text())["results"]
+    results = json.loads(report.read_text())["results"]
     loaded = [r for r in results if not str(r.get("max_loaded_at", "")).startswith(NEVER_LOADED)]
     warnings = [
         f"{r['unique_id'].removeprefix('source.mercator.')}: last delivery loaded {r['max_loaded_at'][:16]}"

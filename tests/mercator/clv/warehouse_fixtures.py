@@ -53,15 +53,15 @@ def clv_build(root: Path, customers: int, seed: int) -> ClvBuild:
         models_dir=root / "models",
         reports_dir=root / "reports",
         dbt_project_dir=copy_project(root),
+        dbt_target_dir=root / "target",
         as_of=None,
     )
     pipeline.prepare_warehouse(settings)
     for entity in ENTITIES:
         pipeline.extract_entity(settings, entity.path, "clv-test")
-    target = root / "target"
-    run_dbt(settings, "build", "--select", *FIRST_PASS, "--exclude", "source:ml+", target_path=target)
+    run_dbt(settings, "build", "--select", *FIRST_PASS, "--exclude", "source:ml+")
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         before = con.execute(ML_COLUMNS).fetchall()
     facts = pipeline.fit_clv(settings)
-    run_dbt(settings, "build", "--select", *SECOND_PASS, target_path=target)
+    run_dbt(settings, "build", "--select", *SECOND_PASS)
     return ClvBuild(settings, landing, facts, before)
