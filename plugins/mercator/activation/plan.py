@@ -142,3 +142,34 @@ def removals_sql(inputs: PlanInputs, plan_table: str) -> str:
                 where p.customer_key = s.customer_key and p.decision in ('send', 'unchanged', 'held_back')
             )
     """
+
+
+IDENTITIES = "marts.customer_identities"
+ERASED_IDENTIFIERS = "intermediate.int_erased_identifiers"
+
+
+def contact_emails_sql(con, keys: str, plan_table: str | None = None) -> str:
+    """(customer_key, email): every address the warehouse knows each customer of `keys` by (its
+    audience row in the plan, dim_customers, customer_identities, its erasure requests and the
+    identifiers they erased), for destinations that find contacts by email."""
+    sources = [f"select customer_key, f_email from {plan_table}"] if plan_table else []
+    if "email" in columns(con, "marts.dim_customers"):
+        sources.append("select customer_key, email from marts.dim_customers")
+    if table_exists(con, IDENTITIES):
+        sources.append(f"select customer_key, identifier_value from {IDENTITIES} where identifier_type = 'email'")
+    erasure_columns = columns(con, ERASURES)
+    if {"identifier_type", "identifier_value"} <= erasure_columns:
+        sources.append(f"select customer_key, identifier_value from {ERASURES} where identifier_type = 'email'")
+    if "request_id" in erasure_columns and table_exists(con, ERASED_IDENTIFIERS):
+        sources.append(f"select e.customer_key, i.identifier_value from {ERASURES} as e"
+                       f" join {ERASED_IDENTIFIERS} as i on i.request_id = e.request_id"
+                       " where i.identifier_type = 'email'")
+    if not sources:
+        return "select null as customer_key, null as email where false"
+    known = " union all ".join(sources)
+    return f"""
+        select distinct k.customer_key, lower(trim(x.email)) as email
+        from {keys} as k join ({known}) as x (customer_key, email) on x.customer_key = k.customer_key
+        where x.email is not null
+        order by 1, 2
+    """

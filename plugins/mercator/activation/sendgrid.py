@@ -1,9 +1,11 @@
 """SendGrid Marketing Contacts: an audience is a contact list; members are contacts on it.
 
 Upserts go out in requests of at most 30,000 contacts and 6,000,000 bytes of JSON, each an import
-job polled to a final status; a member is delivered only when its job finished and the job's
-errors file does not list it, and then carries its contact id (searched 100 emails at a time).
-Removal takes contacts off the list (they are kept); erasure deletes them.
+job; the engine hands over up to JOBS_IN_FLIGHT requests' worth of members at once, all their
+requests are submitted, then their jobs polled together to a final status. A member is delivered
+only when its job finished and the job's errors file does not list it. Contact ids are looked up
+(100 emails per search) only when a removal or an erasure needs them; the engine keeps them in the
+sync state. Removal takes contacts off the list (they are kept); erasure deletes them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from mercator.activation.sendgrid_client import SendGridClient, SendGridError, c
 log = logging.getLogger(__name__)
 
 MAX_CONTACTS, MAX_BODY_BYTES = 30_000, 6_000_000  # per upsert request
+JOBS_IN_FLIGHT = 10  # upsert requests submitted before their jobs are polled together
 IDS_PER_CALL = 100  # contact ids per removal or deletion URL
 # Reserved contact fields sent by name when a member has them, with SendGrid's maximum lengths.
 CONTACT_FIELDS = {"first_name": 50, "last_name": 50, "address_line_1": 100, "address_line_2": 100, "city": 60,
@@ -40,6 +43,7 @@ RESERVED_NAMES = {*CONTACT_FIELDS, "email", "phone_number", "phone_number_id", "
                   "alternate_emails", "unique_name", "whatsapp", "line", "facebook", "created_at", "updated_at",
                   "contact_id", "email_domains", "last_clicked", "last_emailed", "last_opened"}
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # worth a search (an invalid one fails the whole call)
 FIELD_TYPES = ("Text", "Number")
 SUPPRESSION_LISTS = (("suppression/unsubscribes", "unsubscribe"), ("suppression/bounces", "bounce"),
                      ("suppression/spam_reports", "spamreport"))
@@ -82,7 +86,8 @@ class SendGridDestination(Destination):
     channels = ("email",)
     identifier = "email"
     delivers_messages = False
-    max_batch = MAX_CONTACTS
+    finds_contacts_by_email = True  # removals and erasure hand it the members' addresses (sync.py)
+    max_batch = MAX_CONTACTS * JOBS_IN_FLIGHT
 
     def __init__(self, config: SendGridOptions, connection: Connection | None = None) -> None:
         super().__init__(config, connection)
@@ -127,40 +132,56 @@ class SendGridDestination(Destination):
     # --- membership --------------------------------------------------------------------------
 
     def upsert(self, audience: str, members: list[Member], run_id: str) -> list[Outcome]:
+        """Submit every request (at most 30,000 contacts and 6,000,000 bytes each), then poll all their
+        jobs together; contact ids are looked up later, only when a removal or erasure needs them."""
         self.prepare(audience)
         list_id, outcomes, ready = self._lists[audience], {}, []  # outcomes by member index
-        overhead = len(json.dumps({"list_ids": [list_id], "contacts": []}))
+        jobs: dict[str, list[tuple[int, str]]] = {}  # job id -> (member index, email) of its rows
         for n, member in enumerate(members):
             contact, problem = self._contact(member)
-            size = len(json.dumps(contact)) if contact else 0  # the SDK's own serialisation, ASCII only
-            if problem or overhead + size > MAX_BODY_BYTES:
-                outcomes[n] = Outcome(member.customer_key, REJECTED, problem or "contact over 6,000,000 bytes")
-            else:
-                ready.append((n, contact, size))
-        jobs = {}
-        for batch in _batches(ready, overhead):
-            try:
-                body = {"list_ids": [list_id], "contacts": [contact for _, contact, _ in batch]}
-                jobs[self.client.request("PUT", "marketing/contacts", body).to_dict["job_id"]] = batch
-            except SendGridError as error:
-                status = REJECTED if error.status in (400, 413) else FAILED
-                outcomes.update({n: Outcome(members[n].customer_key, status, str(error)) for n, _, _ in batch})
-        done: list[tuple[int, str]] = []
+            if problem:
+                outcomes[n] = Outcome(member.customer_key, REJECTED, problem)
+                continue
+            ready.append((n, contact))
+            if len(ready) == MAX_CONTACTS:
+                self._submit(list_id, ready, members, jobs, outcomes)
+                ready = []
+        if ready:
+            self._submit(list_id, ready, members, jobs, outcomes)
         for job_id, job in self.client.wait_for_jobs(list(jobs), self.config.poll_seconds,
                                                      self.config.job_timeout_seconds).items():
             problem = self._job_problem(job)
             errors, problem = self.client.row_errors(job) if not problem else ({}, problem)
-            for n, contact, _ in jobs[job_id]:
-                reason = problem or errors.get(contact["email"], "")
-                if reason:
-                    outcomes[n] = Outcome(members[n].customer_key, FAILED if problem else REJECTED, reason)
-                else:
-                    done.append((n, contact["email"]))
-        ids, _ = self.client.contact_ids([email for _, email in done])
-        outcomes.update({n: Outcome(members[n].customer_key, DELIVERED, remote_id=ids.get(email)) for n, email in done})
-        log.info("sendgrid %s: %d members in %d upsert jobs, %d delivered", audience, len(members), len(jobs),
-                 len(done))
+            for n, email in jobs[job_id]:
+                reason = problem or errors.get(email, "")
+                status = (FAILED if problem else REJECTED) if reason else DELIVERED
+                outcomes[n] = Outcome(members[n].customer_key, status, reason)
+        log.info("sendgrid %s: %d members in %d upsert jobs", audience, len(members), len(jobs))
         return [outcomes[n] for n in range(len(members))]
+
+    def _submit(self, list_id: str, ready: list[tuple[int, dict]], members: list[Member],
+                jobs: dict[str, list[tuple[int, str]]], outcomes: dict[int, Outcome]) -> None:
+        """PUT these contacts in one request, or split by size when their JSON passes 6,000,000 bytes
+        (a contact too large on its own is rejected); each accepted request's job id with its rows."""
+        if len(json.dumps({"list_ids": [list_id], "contacts": [c for _, c in ready]})) <= MAX_BODY_BYTES:
+            requests = [ready]  # measured as the SDK serialises it (ASCII only)
+        else:
+            overhead, sized = len(json.dumps({"list_ids": [list_id], "contacts": []})), []
+            for n, contact in ready:
+                size = len(json.dumps(contact))
+                if overhead + size > MAX_BODY_BYTES:
+                    outcomes[n] = Outcome(members[n].customer_key, REJECTED, "contact over 6,000,000 bytes")
+                else:
+                    sized.append((n, contact, size))
+            requests = [[(n, contact) for n, contact, _ in batch] for batch in _batches(sized, overhead)]
+        for batch in requests:
+            try:
+                body = {"list_ids": [list_id], "contacts": [contact for _, contact in batch]}
+                jobs[self.client.request("PUT", "marketing/contacts", body).to_dict["job_id"]] = [
+                    (n, contact["email"]) for n, contact in batch]
+            except SendGridError as error:
+                status = REJECTED if error.status in (400, 413) else FAILED
+                outcomes.update({n: Outcome(members[n].customer_key, status, str(error)) for n, _ in batch})
 
     def _contact(self, member: Member) -> tuple[dict, str]:
         """The contact to send, or a reason it cannot be sent."""
@@ -200,21 +221,24 @@ class SendGridDestination(Destination):
             return f"job {job.get('id')} still pending after {self.config.job_timeout_seconds:g} s"
         return job.get("error") or f"job {job.get('id')} {status}"
 
-    def _resolve(self, members: list[Member], search_all: bool) -> tuple[dict[int, str], dict[int, Outcome]]:
-        """Contact ids per member (its remote_id, else found by email; `search_all`: by email first),
-        and outcomes for members without one."""
-        emails = {n: str(m.fields.get("email") or "").strip().lower() for n, m in enumerate(members)}
-        wanted = [e for n, e in emails.items() if e and (search_all or not members[n].remote_id)]
+    def _resolve(self, members: list[Member], search_all: bool) -> tuple[dict[int, list[str]], dict[int, Outcome]]:
+        """Contact ids per member, from its remote_id or a search (100 emails per call, each email once)
+        of its addresses (`email`, or `emails`: every address the warehouse knew it by); `search_all`:
+        the addresses decide, the remote_id only when none is found. Outcomes for members without one."""
+        addresses = {n: _addresses(m.fields) for n, m in enumerate(members)}
+        wanted = [e for n, found in addresses.items() if search_all or not members[n].remote_id for e in found]
         found, failed = self.client.contact_ids(wanted)
         ids, outcomes = {}, {}
         for n, member in enumerate(members):
-            email, known = emails[n], member.remote_id
-            contact_id = (found.get(email) or known) if search_all else (known or found.get(email))
-            if contact_id and email not in failed:
-                ids[n] = contact_id
-            elif email in failed:
-                outcomes[n] = Outcome(member.customer_key, FAILED, failed[email])
-            elif email:
+            hits = list(dict.fromkeys(found[e] for e in addresses[n] if e in found))
+            known = [member.remote_id] if member.remote_id else []
+            unresolved = any(e in failed for e in addresses[n]) and (search_all or not known)
+            chosen = (hits or known) if search_all else (known or hits)
+            if unresolved:
+                outcomes[n] = Outcome(member.customer_key, FAILED, next(failed[e] for e in addresses[n] if e in failed))
+            elif chosen:
+                ids[n] = chosen
+            elif addresses[n]:
                 outcomes[n] = Outcome(member.customer_key, DELIVERED, "no such contact at SendGrid")
             else:
                 outcomes[n] = Outcome(member.customer_key, REJECTED, "neither a contact id nor an email")
@@ -224,41 +248,50 @@ class SendGridDestination(Destination):
         """Take contacts off the list (kept as contacts); one already gone counts as removed."""
         self.prepare(audience)
         ids, outcomes = self._resolve(members, search_all=False)
-        for chunk in chunks(list(ids.items()), IDS_PER_CALL):
-            for n, (status, reason) in self._off_list(self._lists[audience], chunk).items():
-                outcomes[n] = Outcome(members[n].customer_key, status, reason, ids[n])
+        answers: dict[int, list[tuple[str, str]]] = {}
+        pairs = [(n, i) for n, found in ids.items() for i in found]
+        for chunk in chunks(pairs, IDS_PER_CALL):
+            for n, answer in self._off_list(self._lists[audience], chunk):
+                answers.setdefault(n, []).append(answer)
+        for n, found in ids.items():
+            status, reason = _worst(answers[n])
+            outcomes[n] = Outcome(members[n].customer_key, status, reason, found[0])
         return [outcomes[n] for n in range(len(members))]
 
-    def _off_list(self, list_id: str, chunk: list[tuple[int, str]]) -> dict[int, tuple[str, str]]:
+    def _off_list(self, list_id: str, chunk: list[tuple[int, str]]) -> list[tuple[int, tuple[str, str]]]:
         """Remove a chunk of ids; a refused chunk is halved down to the id at fault (404: gone)."""
         try:
             self.client.request("DELETE", f"marketing/lists/{list_id}/contacts",
                                 query={"contact_ids": ",".join(dict.fromkeys(i for _, i in chunk))})
-            return {n: (DELIVERED, "") for n, _ in chunk}
+            return [(n, (DELIVERED, "")) for n, _ in chunk]
         except SendGridError as error:
             if error.status in (400, 404) and len(chunk) > 1:
                 half = len(chunk) // 2
-                return {**self._off_list(list_id, chunk[:half]), **self._off_list(list_id, chunk[half:])}
+                return self._off_list(list_id, chunk[:half]) + self._off_list(list_id, chunk[half:])
             outcome = (DELIVERED, "no such contact at SendGrid") if error.status == 404 else (
                 REJECTED if error.status == 400 else FAILED, str(error))
-            return {n: outcome for n, _ in chunk}
+            return [(n, outcome) for n, _ in chunk]
 
     def erase(self, members: list[Member]) -> list[Outcome]:
-        """Delete the contacts (ids by remote_id or email) and wait for the deletion jobs."""
+        """Delete the contacts (found by their addresses, else by remote_id) and wait for the deletion jobs."""
         ids, outcomes = self._resolve(members, search_all=True)
+        answers: dict[int, list[tuple[str, str]]] = {}
         jobs = {}
-        for chunk in chunks(list(ids.items()), IDS_PER_CALL):
+        for chunk in chunks([(n, i) for n, found in ids.items() for i in found], IDS_PER_CALL):
             try:
                 query = {"ids": ",".join(dict.fromkeys(i for _, i in chunk))}
                 jobs[self.client.request("DELETE", "marketing/contacts", query=query).to_dict["job_id"]] = chunk
             except SendGridError as error:
-                status = REJECTED if error.status == 400 else FAILED
-                outcomes.update({n: Outcome(members[n].customer_key, status, str(error), i) for n, i in chunk})
+                for n, _ in chunk:
+                    answers.setdefault(n, []).append((REJECTED if error.status == 400 else FAILED, str(error)))
         for job_id, job in self.client.wait_for_jobs(list(jobs), self.config.poll_seconds,
                                                      self.config.job_timeout_seconds).items():
             problem = self._job_problem(job) or ("" if job["status"] == "completed" else f"job {job_id} errored")
-            outcomes.update({n: Outcome(members[n].customer_key, FAILED if problem else DELIVERED, problem, i)
-                             for n, i in jobs[job_id]})
+            for n, _ in jobs[job_id]:
+                answers.setdefault(n, []).append((FAILED if problem else DELIVERED, problem))
+        for n, found in ids.items():
+            status, reason = _worst(answers[n])
+            outcomes[n] = Outcome(members[n].customer_key, status, reason, found[0])
         return [outcomes[n] for n in range(len(members))]
 
     # --- closed loop -------------------------------------------------------------------------
@@ -273,6 +306,17 @@ class SendGridDestination(Destination):
                   if start is None or row["created_at"] >= start]
         return [Suppression("email", email.strip().lower(), reason, datetime.fromtimestamp(created, UTC).isoformat())
                 for email, reason, created in found]
+
+
+def _addresses(fields: dict) -> list[str]:
+    """A member's searchable addresses, normalised: `emails` (a list) or `email`."""
+    given = fields.get("emails") or [fields.get("email")]
+    return list(dict.fromkeys(e for e in (str(a or "").strip().lower() for a in given) if ADDRESS.fullmatch(e)))
+
+
+def _worst(answers: list[tuple[str, str]]) -> tuple[str, str]:
+    """One outcome from a member's several contact ids: failed before rejected before delivered."""
+    return min(answers, key=lambda answer: (FAILED, REJECTED, DELIVERED).index(answer[0]))
 
 
 def _utc(moment: datetime) -> datetime:

@@ -36,7 +36,7 @@ import pandas as pd
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
 from mercator.activation.journal import Journal
-from mercator.activation.plan import ERASURES, PlanInputs, plan_sql, removals_sql
+from mercator.activation.plan import ERASURES, PlanInputs, contact_emails_sql, plan_sql, removals_sql
 from mercator.activation.state import COUNTS, ensure, identifier_hash
 from mercator.warehouse import table_exists
 
@@ -103,14 +103,35 @@ def _members(con, spec: AudienceSpec, decision: str) -> list[Member]:
         return [Member(r[0], dict(zip(names, r[3:], strict=True)), r[1], r[2]) for r in rows]
 
 
-def _plan(con, inputs: PlanInputs, mirror: bool) -> _Plan:
-    """Decisions into a temporary table; the members to send, to reconcile and to remove, and the counts."""
+def _with_emails(con, members: list[Member], plan_table: str | None = None, every: bool = False) -> list[Member]:
+    """The members without a destination id (`every`: all) given `emails`: every address the
+    warehouse knows them by (plan.contact_emails_sql), for a destination that finds contacts by email."""
+    wanted = [m.customer_key for m in members if every or not m.remote_id]
+    if not wanted:
+        return members
+    con.register("contact_keys", pd.DataFrame({"customer_key": wanted}))
+    try:
+        found = con.execute(contact_emails_sql(con, "contact_keys", plan_table)).fetchall()
+    finally:
+        con.unregister("contact_keys")
+    emails: dict[str, list[str]] = {}
+    for key, email in found:
+        emails.setdefault(key, []).append(email)
+    return [Member(m.customer_key, {"emails": emails.get(m.customer_key, [])}, m.payload_hash, m.remote_id)
+            if every or not m.remote_id else m for m in members]
+
+
+def _plan(con, inputs: PlanInputs, mirror: bool, by_email: bool) -> _Plan:
+    """Decisions into a temporary table; the members to send, to reconcile and to remove (`by_email`:
+    with their addresses when no id is known), and the counts."""
     con.execute(f"create or replace temp table sync_plan as {plan_sql(con, inputs)}")
     decisions = Counter(dict(con.execute("select decision, count(*) from sync_plan group by 1").fetchall()))
     removals = []
     if mirror:
         removals = [Member(key, {}, digest, remote) for key, remote, digest in
                     con.execute(removals_sql(inputs, "sync_plan")).fetchall()]
+        if by_email:
+            removals = _with_emails(con, removals, "sync_plan")
     return _Plan(_members(con, inputs.spec, "send"), _members(con, inputs.spec, "held_back"), removals, decisions)
 
 
@@ -189,7 +210,23 @@ def _record_outcomes(con, inputs: PlanInputs, members: list[Member], outcomes: l
             )
 
 
+def _keep_ids(con, inputs: PlanInputs, members: list[Member], outcomes: list[Outcome], audience: str | None) -> None:
+    """Keep the destination ids found for these members (looked up once, used by later removals)."""
+    known = {m.customer_key: m.remote_id for m in members}
+    found = [[remote_id, inputs.destination, key] for key, remote_id in
+             {o.customer_key: o.remote_id for o in outcomes if o.remote_id}.items() if remote_id != known.get(key)]
+    _insert_rows(
+        con,
+        "update activation.sync_state as s set remote_id = b.remote_id from batch_rows as b"
+        " where s.destination = b.destination and s.customer_key = b.customer_key"
+        + (f" and s.audience = '{audience.replace(chr(39), chr(39) * 2)}'" if audience else ""),
+        ("remote_id", "destination", "customer_key"),
+        found,
+    )
+
+
 def _record_removals(con, inputs: PlanInputs, members: list[Member], outcomes: list[Outcome]) -> int:
+    _keep_ids(con, inputs, members, outcomes, inputs.spec.name)
     removed = {o.customer_key for o in outcomes if o.status == DELIVERED}
     con.executemany(
         "update activation.sync_state set status = 'removed', run_id = ?, updated_at = current_timestamp"
@@ -244,12 +281,16 @@ def _erase(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Desti
     members = [Member(key, {}, digest, remote) for key, digest, remote in rows]
     if not members:
         return 0
+    if getattr(destination, "finds_contacts_by_email", False):
+        with open_warehouse() as con:  # every member searched: a kept id may be stale
+            members = _with_emails(con, members, every=True)
     try:
         outcomes = destination.erase(members)
     except NotImplementedError:  # files and messages hold nothing to delete: later sends exclude them
         outcomes = [Outcome(m.customer_key, DELIVERED) for m in members]
     erased = [o.customer_key for o in outcomes if o.status == DELIVERED]
     with open_warehouse() as con:
+        _keep_ids(con, inputs, members, [o for o in outcomes if o.status != DELIVERED], None)
         con.executemany(
             "update activation.sync_state set status = 'erased', payload_hash = null, remote_id = null,"
             " reason = 'erasure request', run_id = ?, updated_at = current_timestamp"
@@ -326,7 +367,8 @@ def sync_audience(
         _pull_suppressions(open_warehouse, inputs, destination)
         erased = _erase(open_warehouse, inputs, destination)
     with open_warehouse() as con:
-        plan = _plan(con, inputs, spec.mode == "mirror")
+        plan = _plan(con, inputs, spec.mode == "mirror",
+                     not dry_run and getattr(destination, "finds_contacts_by_email", False))
         if not dry_run:
             _record_assignments(con, inputs)
     counts = {"members": sum(plan.decisions.values()), "sent": len(plan.to_send),

@@ -12,7 +12,13 @@ from urllib.parse import urlsplit
 import pytest
 from mercator.activation import sendgrid_client
 from mercator.activation.destination import DELIVERED, FAILED, REJECTED, ConfigError, Connection, Member
-from mercator.activation.sendgrid import MAX_BODY_BYTES, MAX_CONTACTS, SendGridDestination, SendGridOptions
+from mercator.activation.sendgrid import (
+    JOBS_IN_FLIGHT,
+    MAX_BODY_BYTES,
+    MAX_CONTACTS,
+    SendGridDestination,
+    SendGridOptions,
+)
 from mercator.activation.sendgrid_client import SendGridError
 
 from tests.standins.sendgrid_server import SendGridStandin
@@ -42,11 +48,15 @@ def people(n: int, start: int = 0, **fields) -> list[Member]:
             for i in range(start, start + n)]
 
 
-def assert_delivered_with_ids(server: SendGridStandin, members: list[Member], outcomes) -> None:
-    assert [o.customer_key for o in outcomes] == [m.customer_key for m in members]
-    assert {o.status for o in outcomes} == {DELIVERED}
-    for member, outcome in zip(members, outcomes, strict=True):
-        assert outcome.remote_id == server.contact(member.fields["email"].strip()).id
+def assert_delivered(server: SendGridStandin, members: list[Member], outcomes) -> None:
+    """Every member delivered and stored at SendGrid; no contact id yet (looked up only for removals)."""
+    assert [(o.customer_key, o.status, o.remote_id) for o in outcomes] == [(m.customer_key, DELIVERED, None)
+                                                                          for m in members]
+    assert all(server.contact(m.fields["email"].strip()) for m in members)
+
+
+def contact_id(server: SendGridStandin, member: Member) -> str:
+    return server.contact(member.fields["email"].strip()).id
 
 
 def test_prepare_creates_the_list_and_fields_once_and_pages_through_lists():
@@ -88,20 +98,39 @@ def test_fields_the_audience_lacks_are_a_config_error():
 def test_a_connection_without_the_key_is_a_config_error():
     with pytest.raises(ConfigError, match="API key"):
         SendGridDestination(SendGridOptions(), Connection("mercator_sendgrid", host="127.0.0.1"))
-    assert SendGridDestination.max_batch == MAX_CONTACTS and not SendGridDestination.delivers_messages
+    assert SendGridDestination.max_batch == MAX_CONTACTS * JOBS_IN_FLIGHT
+    assert not SendGridDestination.delivers_messages
 
 
-def test_70000_members_go_out_in_three_requests_with_their_contact_ids():
-    with SendGridStandin(rate_limits={"search_emails": (10_000, 60.0)}) as server:
+def test_70000_members_go_out_in_three_requests_polled_together_without_contact_searches():
+    with SendGridStandin() as server:
         destination = connect(server, custom_fields=["segment"])
         members = [Member(f"k{i}", {"email": f"c{i}@example.com", "segment": "at_risk"}, "") for i in range(70_000)]
         outcomes = destination.upsert(AUDIENCE, members, "run-1")
         assert server.requests["upsert_contacts"] == math.ceil(70_000 / MAX_CONTACTS) == 3
-        assert server.requests["search_emails"] == 700
-        assert_delivered_with_ids(server, members, outcomes)
+        assert server.requests["search_emails"] == 0
+        calls = [r.endpoint for r in server.log if r.endpoint in ("upsert_contacts", "import_status")]
+        assert calls == ["upsert_contacts"] * 3 + ["import_status"] * 6  # submitted, then polled together
+        assert_delivered(server, members, outcomes)
         (list_id,) = server.lists
         assert len(server.list_members(list_id)) == 70_000
         assert server.contact("c69999@example.com").custom_fields == {"e1_T": "at_risk"}
+
+
+def test_contact_ids_are_searched_only_for_removal_100_emails_per_search_each_once():
+    with SendGridStandin(rate_limits={"search_emails": (10_000, 60.0)}) as server:
+        destination = connect(server)
+        members = people(1_000)
+        destination.upsert(AUDIENCE, members, "run-1")
+        leaving = [Member(m.customer_key, {"emails": [m.fields["email"], m.fields["email"].upper()]}, "")
+                   for m in members[:250]]
+        known = [Member(m.customer_key, {}, "", contact_id(server, m)) for m in members[250:300]]
+        outcomes = destination.remove(AUDIENCE, leaving + known, "run-2")
+        assert server.requests["search_emails"] == 3  # 250 distinct emails, 100 per search; known ids not searched
+        assert [(o.status, o.remote_id) for o in outcomes] == [(DELIVERED, contact_id(server, m))
+                                                               for m in members[:300]]
+        (list_id,) = server.lists
+        assert server.list_members(list_id) == {f"p{i}@example.com" for i in range(300, 1_000)}
 
 
 def test_a_body_over_6_000_000_bytes_is_split_and_an_oversized_contact_rejected():
@@ -111,7 +140,7 @@ def test_a_body_over_6_000_000_bytes_is_split_and_an_oversized_contact_rejected(
         huge = Member("huge", {"email": "huge@example.com", "note": "x" * MAX_BODY_BYTES}, "")
         outcomes = destination.upsert(AUDIENCE, [*members, huge], "run-1")
         assert [r.status for r in server.log if r.endpoint == "upsert_contacts"] == [202, 202]
-        assert_delivered_with_ids(server, members, outcomes[:-1])
+        assert_delivered(server, members, outcomes[:-1])
         assert (outcomes[-1].status, outcomes[-1].reason) == (REJECTED, "contact over 6,000,000 bytes")
 
 
@@ -124,7 +153,7 @@ def test_invalid_rows_are_rejected_with_a_reason_and_the_others_delivered():
                Member("long", {"email": "l@example.com", "first_name": "x" * 51}, ""),
                Member("nan", {"email": "n@example.com", "clv_value": "abc"}, "")]
         outcomes = destination.upsert(AUDIENCE, [*good, *bad], "run-1")
-        assert_delivered_with_ids(server, good, outcomes[:3])
+        assert_delivered(server, good, outcomes[:3])
         assert [(o.customer_key, o.status, o.reason) for o in outcomes[3:]] == [
             ("no_dot", REJECTED, "invalid email"), ("garbage", REJECTED, "invalid email"),
             ("blank", REJECTED, "no email"), ("long", REJECTED, "first_name longer than 50 characters"),
@@ -151,11 +180,10 @@ def test_faults_at_20_percent_deliver_every_member_once():
         destination = connect(server, custom_fields=["segment"], timeout_seconds=0.4)
         members = people(600, segment="at_risk")
         outcomes = [o for n in range(0, 600, 20) for o in destination.upsert(AUDIENCE, members[n:n + 20], "run-1")]
-        removed = destination.remove(AUDIENCE, [Member(o.customer_key, {}, "", o.remote_id) for o in outcomes[:100]],
-                                     "run-2")
+        removed = destination.remove(AUDIENCE, members[:100], "run-2")  # ids searched by email
         erased = destination.erase(members[500:])
         server.wait_idle()
-        assert_delivered_with_ids(server, members[:500], outcomes[:500])
+        assert_delivered(server, members[:500], outcomes[:500])
         assert {o.status for o in removed + erased} == {DELIVERED}
         assert len(server.contacts) == 500 and len({c.id for c in server.contacts.values()}) == 500
         (list_id,) = server.lists
@@ -191,8 +219,10 @@ def test_pacing_waits_for_the_rate_limit_reset_instead_of_failing(monkeypatch):
     monkeypatch.setattr(sendgrid_client, "sleep", lambda seconds: (slept.append(seconds), time.sleep(seconds)))
     with SendGridStandin(rate_limits={"search_emails": (2, 0.5)}) as server:
         members = people(300)
-        outcomes = connect(server).upsert(AUDIENCE, members, "run-1")
-        assert_delivered_with_ids(server, members, outcomes)
+        destination = connect(server)
+        destination.upsert(AUDIENCE, members, "run-1")
+        outcomes = destination.remove(AUDIENCE, members, "run-2")
+        assert {o.status for o in outcomes} == {DELIVERED} and all(o.remote_id for o in outcomes)
         searches = [r.status for r in server.log if r.endpoint == "search_emails"]
         assert searches == [200, 200, 200]  # never a 429
         assert any(w > 0.05 for w in slept)  # the wait for X-RateLimit-Reset after the second search
@@ -202,7 +232,8 @@ def test_remove_takes_members_off_the_list_and_keeps_the_contacts():
     with SendGridStandin() as server:
         destination = connect(server)
         members = people(10)
-        ids = {o.customer_key: o.remote_id for o in destination.upsert(AUDIENCE, members, "run-1")}
+        destination.upsert(AUDIENCE, members, "run-1")
+        ids = {m.customer_key: contact_id(server, m) for m in members}
         leaving = [Member(f"k{i}", {}, "", ids[f"k{i}"]) for i in range(4)] + [
             Member("k4", {"email": "P4@example.com"}, ""),  # no id kept: found by email
             Member("gone", {}, "", str(uuid.uuid4())),  # deleted at SendGrid meanwhile
@@ -221,8 +252,8 @@ def test_erase_deletes_the_contacts():
     with SendGridStandin() as server:
         destination = connect(server)
         members = people(5)
-        outcomes = destination.upsert(AUDIENCE, members, "run-1")
-        doomed = [Member("k0", {}, "", outcomes[0].remote_id), Member("k1", members[1].fields, ""),
+        destination.upsert(AUDIENCE, members, "run-1")
+        doomed = [Member("k0", {}, "", contact_id(server, members[0])), Member("k1", members[1].fields, ""),
                   Member("k2", members[2].fields, "", str(uuid.uuid4())),  # a stale id: the email decides
                   Member("x", {"email": "nobody@example.com"}, "")]
         erased = destination.erase(doomed)

@@ -95,6 +95,7 @@ def test_mirror_takes_unsubscribed_and_erased_people_off_sendgrid(tmp_path, ware
     [list_id] = sendgrid.lists
     on_list = sendgrid.list_members(list_id)
     assert first["delivered"] == first["sent"] == len(on_list) > 10
+    assert sendgrid.requests["search_emails"] == 0, "contact ids are looked up only when a removal needs them"
     sendgrid.unsubscribe("p2@example.com")
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create table intermediate.int_erasure_requests as select 'r1' as request_id,"
@@ -102,6 +103,7 @@ def test_mirror_takes_unsubscribed_and_erased_people_off_sendgrid(tmp_path, ware
     second = run(tmp_path, warehouse, EMAIL, DAY2)
     assert second["erased"] == 1 and sendgrid.contact("p4@example.com") is None
     assert second["removed"] == 1  # k02, unsubscribed at SendGrid (k04's contact is gone with its erasure)
+    assert sendgrid.requests["search_emails"] == 2  # k04's addresses for the erasure, k02's for the removal
     assert sendgrid.contact("p2@example.com") is not None, "mirror removes list membership, keeps the contact"
     assert "p0@example.com" in sendgrid.list_members(list_id) and "p2@example.com" not in sendgrid.list_members(list_id)
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -109,4 +111,9 @@ def test_mirror_takes_unsubscribed_and_erased_people_off_sendgrid(tmp_path, ware
         dump = json.dumps([con.execute(f"select * from activation.{t}").fetchall() for t in
                            ("sync_state", "sync_runs", "suppressions")], default=str)
     assert state["k04"] == "erased" and state["k02"] == "removed"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        ids = dict(con.execute("select customer_key, remote_id from activation.sync_state").fetchall())
+    assert ids["k02"] == sendgrid.contact("p2@example.com").id and ids["k04"] is None  # kept once found
+    third = run(tmp_path, warehouse, EMAIL, "scheduled__2026-03-03T00:00:00+00:00")
+    assert third["sent"] == third["removed"] == 0 and sendgrid.requests["search_emails"] == 2
     assert API_KEY not in dump and API_KEY not in caplog.text and "@" not in dump
