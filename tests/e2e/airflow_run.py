@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
@@ -25,6 +25,7 @@ class AirflowSandbox:
     home: Path
     warehouse: Path
     reports: Path
+    connections: dict[str, dict] = field(default_factory=dict)  # Airflow connection id -> its JSON form
 
     @property
     def env(self) -> dict[str, str]:
@@ -37,11 +38,13 @@ class AirflowSandbox:
             AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{self.home / 'airflow.db'}",
             MERCATOR_WAREHOUSE=str(self.warehouse),
             MERCATOR_REPORTS=str(self.reports),
+            MERCATOR_MODELS=str(self.home / "models"),
             # dbt's artifacts and log per Airflow home: sandboxes can run side by side
             MERCATOR_DBT_TARGET=str(self.home / "dbt_target"),
             DBT_LOG_PATH=str(self.home / "dbt_logs"),
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         )
+        env.update({f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn) for conn_id, conn in self.connections.items()})
         return env
 
     def airflow(self, *args: str) -> subprocess.CompletedProcess:

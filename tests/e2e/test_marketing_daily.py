@@ -1,25 +1,51 @@
-"""End to end: `airflow dags test marketing_daily` on small demo data, then check the marts."""
+"""End to end: `airflow dags test marketing_daily` on small demo data, then check the marts and what
+reached the SendGrid, Twilio and webhook stand-ins through the DAG's Airflow connections (whose
+secrets are sentinels that no log, XCom, table or report may show)."""
 
 from __future__ import annotations
 
+import base64
 import csv
-import json
+import secrets
 import subprocess
 import sys
+from collections import Counter
+from contextlib import ExitStack
 
 import duckdb
 import pytest
 from mercator.evaluation import identity_quality
 
 from tests.e2e.airflow_run import AirflowSandbox, task_states
+from tests.standins.sendgrid_server import SendGridStandin
+from tests.standins.twilio_server import ACCOUNT_SID, SENDER, TwilioStandin
+from tests.standins.webhook_server import WebhookStandin
 
 pytestmark = pytest.mark.e2e
 
 CUSTOMERS = 400
 
 
+SENTINELS = {
+    "sendgrid": "SG.sentinel-" + secrets.token_hex(16),
+    "twilio": "sentinel" + secrets.token_hex(12),
+    "webhook_key": secrets.token_bytes(32),
+}
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(SENTINELS["webhook_key"]).decode()
+
+
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def standins():
+    with ExitStack() as stack:
+        yield {
+            "sendgrid": stack.enter_context(SendGridStandin(api_key=SENTINELS["sendgrid"])),
+            "twilio": stack.enter_context(TwilioStandin(auth_token=SENTINELS["twilio"])),
+            "webhook": stack.enter_context(WebhookStandin(secret=WEBHOOK_SECRET)),
+        }
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, standins):
     root = tmp_path_factory.mktemp("e2e")
     landing = root / "landing"
     subprocess.run(
@@ -27,7 +53,16 @@ def run(tmp_path_factory):
          "--out", str(landing), "--malformed-share", "0.01"],
         check=True,
     )
-    sandbox = AirflowSandbox(home=root / "airflow", warehouse=root / "wh.duckdb", reports=root / "reports")
+    connections = {
+        "mercator_sendgrid": {"conn_type": "sendgrid", "password": SENTINELS["sendgrid"],
+                              "host": standins["sendgrid"].base_url},
+        "mercator_twilio": {"conn_type": "twilio", "login": ACCOUNT_SID, "password": SENTINELS["twilio"],
+                            "host": standins["twilio"].base_url, "extra": {"from_number": SENDER}},
+        "mercator_welcome_webhook": {"conn_type": "http", "host": standins["webhook"].url,
+                                     "password": WEBHOOK_SECRET},
+    }
+    sandbox = AirflowSandbox(home=root / "airflow", warehouse=root / "wh.duckdb", reports=root / "reports",
+                             connections=connections)
     sandbox.init()
     proc = sandbox.run_dag(landing)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
@@ -94,20 +129,86 @@ def test_orders_are_grouped_into_customers_as_the_data_allows(run):
     assert quality["best_possible_vs_truth"]["recall"] < 1.0, quality
 
 
-def test_outbox_holds_only_consented_audience_members(run):
-    sandbox, _, _, con = run
-    files = list((sandbox.reports / "outbox" / "audience_at_risk_email").rglob("*.jsonl"))
-    assert files
-    sent = [json.loads(line) for f in files for line in f.read_text().splitlines() if line]
-    consented = {k for (k,) in con.execute(
-        "select customer_key from marts.dim_customers where email_consent = 'granted'").fetchall()}
-    assert sent and all(row["customer_key"] in consented and row["email"] for row in sent)
-    [(audience, held_out, delivered, members)] = con.execute(
-        "select (select count(*) from marts.audience_at_risk_email), sum(held_out), sum(delivered), sum(members)"
-        " from activation.sync_runs where audience = 'audience_at_risk_email' and destination = 'outbox'"
+def _sync(con, audience: str, destination: str) -> dict[str, int]:
+    cursor = con.execute("select * from activation.sync_runs where audience = ? and destination = ?",
+                         [audience, destination])
+    [row] = cursor.fetchall()
+    return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+
+def test_every_audience_reached_its_destinations_through_the_connections(run):
+    _, _, _, con = run
+    syncs = con.execute("select audience, destination, status from activation.sync_runs").fetchall()
+    assert {(a, d) for a, d, _ in syncs} == {
+        ("audience_at_risk_email", "sendgrid:mercator_sendgrid"),
+        ("audience_winback_sms", "twilio_sms:mercator_twilio"),
+        ("audience_welcome_webhook", "webhook:mercator_welcome_webhook"),
+        ("audience_high_value_ads", "google_customer_match"),
+        ("audience_high_value_ads", "meta_custom_audience"),
+    }, "no outbox fallback when every connection is configured"
+    assert {status for *_, status in syncs} == {"succeeded"}
+    for row in con.execute("select * from activation.sync_runs").fetchdf().to_dict("records"):
+        decided = sum(row[c] for c in ("sent", "unchanged", "held_out", "capped", "unconsented", "suppressed",
+                                       "invalid", "held_back"))
+        outcomes = sum(row[c] for c in ("delivered", "rejected", "opted_out", "unknown", "failed"))
+        assert row["members"] == decided and row["sent"] == outcomes, row
+
+
+def test_sendgrid_list_holds_the_consented_members_not_held_out(run, standins):
+    _, _, _, con = run
+    sendgrid = standins["sendgrid"]
+    sync = _sync(con, "audience_at_risk_email", "sendgrid:mercator_sendgrid")
+    [list_id] = [i for i, name in sendgrid.lists.items() if name == "audience_at_risk_email"]
+    on_list = sendgrid.list_members(list_id)
+    consented = {e.lower() for (e,) in con.execute(
+        "select email from marts.dim_customers where email_consent = 'granted' and email is not null").fetchall()}
+    audience = con.execute("select count(*) from marts.audience_at_risk_email").fetchone()[0]
+    assert sync["members"] == audience and sync["held_out"] > 0
+    assert len(on_list) == sync["delivered"] == audience - sync["held_out"] > 0
+    assert on_list <= consented
+
+
+def test_each_winback_sms_went_once_to_a_consented_number(run, standins):
+    _, _, _, con = run
+    sync = _sync(con, "audience_winback_sms", "twilio_sms:mercator_twilio")
+    per_number = Counter(m.to for m in standins["twilio"].messages)
+    consented = {p for (p,) in con.execute(
+        "select phone from marts.dim_customers where sms_consent = 'granted' and phone is not null").fetchall()}
+    assert sync["delivered"] == len(per_number) > 0 and max(per_number.values()) == 1
+    assert set(per_number) <= consented
+
+
+def test_the_welcome_webhook_received_each_member_once(run, standins):
+    _, _, _, con = run
+    sync = _sync(con, "audience_welcome_webhook", "webhook:mercator_welcome_webhook")
+    keys = Counter(m["customer_key"] for m in standins["webhook"].members())
+    assert sync["delivered"] == len(keys) > 0 and max(keys.values()) == 1
+
+
+def _text_columns(con) -> list[tuple[str, str, str]]:
+    return con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR' or data_type like '%[]' or data_type like 'STRUCT%' or data_type = 'JSON'"
     ).fetchall()
-    assert members == audience and held_out > 0
-    assert len(sent) == delivered == audience - held_out
+
+
+def test_no_secret_in_any_log_xcom_table_or_report(run):
+    sandbox, _, output, con = run
+    key = SENTINELS["webhook_key"]
+    needles = [SENTINELS["sendgrid"], SENTINELS["sendgrid"].removeprefix("SG."), SENTINELS["twilio"],
+               WEBHOOK_SECRET, WEBHOOK_SECRET.removeprefix("whsec_"), key.hex()]
+    assert not [n for n in needles if n in output]
+    files = [f for folder in (sandbox.home, sandbox.reports) for f in folder.rglob("*") if f.is_file()]
+    assert any(f.name == "airflow.db" for f in files) and any(f.suffix == ".log" for f in files)
+    shown = {f: f.read_bytes() for f in files}  # Airflow's task logs and XCom, dbt's logs, reports
+    leaks = [(f, n) for f, data in shown.items() for n in [*needles, key] if
+             (n if isinstance(n, bytes) else n.encode()) in data]
+    assert leaks == []
+    for schema, table, column in _text_columns(con):
+        hits = con.execute(f'select count(*) from "{schema}"."{table}" where '
+                           + " or ".join(f'contains(cast("{column}" as varchar), ?)' for _ in needles),
+                           needles).fetchone()[0]
+        assert hits == 0, f"{schema}.{table}.{column} holds a secret"
 
 
 def test_dashboard_is_written_without_pii(run):
