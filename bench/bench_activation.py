@@ -10,15 +10,17 @@ email and 100 SMS suppressions in intermediate.int_contact_suppressions) is acti
   SendGrid stand-in through the real `sendgrid` SDK (default options: first poll after 1 s);
 - SMS: like audience_winback_sms, to the Twilio stand-in through the real `twilio` SDK (the rerun
   falls inside the 7-day cap).
-The stand-ins' rate limits are lifted so that the engine is measured, not the pacing; the request
-counts per endpoint tell what pacing would add.
+Each stand-in runs in a process of its own (tests.standins.serve), as a real API is remote: its CPU
+does not compete for the engine's GIL and its memory is reported apart. The stand-ins' rate limits
+are lifted so that the engine is measured, not the pacing; the request counts per endpoint tell
+what pacing would add.
 
-Per run: wall time, CPU time of the process (all threads) with the machine's load average before
-and after (the machine may be shared), and peak RSS of the whole process (stand-in thread included,
-sampled every 20 ms); wall time and peak RSS per phase (exclusive time: connections (the first
+Per run: wall time, CPU time of the engine process (all threads) with the machine's load average
+before and after (the machine may be shared), and peak RSS of the engine process (sampled every
+20 ms) and of the stand-in process; wall time and peak RSS per phase (exclusive time: connections (the first
 lookup imports Airflow's SDK), discover, closed loop, plan, plan: members (rows to Python objects),
 assignments, send (destination code), each API endpoint, poll waits, the message journal, record);
-the stand-in's own handling time; time in garbage collections; requests per endpoint as the
+the stand-in's own handling time (in its process); time in garbage collections; requests per endpoint as the
 stand-in counted them against the minimum (ceil(sent / 30,000) upserts, one request per SMS).
 Prints Markdown tables; JSON goes to bench/results/activation-<date>.json.
 """
@@ -175,24 +177,6 @@ def gc_clock(phases: Phases) -> Counter:
     return seconds
 
 
-def handling_clock(server) -> Counter:
-    """Seconds the stand-in spends answering, per endpoint (in its own threads, sharing the GIL)."""
-    seconds: Counter[str] = Counter()
-    lock = threading.Lock()
-    handle = server.handle
-
-    def timed(endpoint, request, params):
-        start = time.perf_counter()
-        try:
-            return handle(endpoint, request, params)
-        finally:
-            with lock:
-                seconds[endpoint] += time.perf_counter() - start
-
-    server.handle = timed
-    return seconds
-
-
 def build_warehouse(path: Path, members: int, table: str) -> None:
     """dim_customers, the suppressions and an audience table of every customer."""
     import duckdb
@@ -258,19 +242,21 @@ def opener(path: Path):
 
 @contextmanager
 def standin(kind: str):
-    """The stand-in for `kind` with its rate limits lifted, its connection in the environment."""
+    """The stand-in for `kind` in a process of its own (rate limits lifted), its connection in the environment."""
+    from tests.standins.serve import StandinProcess
+
     if kind == "email":
         from tests.standins.sendgrid_server import API_KEY, SendGridStandin
 
         unlimited = {name: (10**9, 60.0) for _, _, name in SendGridStandin.ROUTES}
-        with SendGridStandin(rate_limits=unlimited) as server:
+        with StandinProcess("sendgrid", rate_limits=unlimited) as server:
             os.environ["AIRFLOW_CONN_MERCATOR_SENDGRID"] = json.dumps(
                 {"conn_type": "sendgrid", "password": API_KEY, "host": server.base_url})
             yield server
     else:
-        from tests.standins.twilio_server import ACCOUNT_SID, AUTH_TOKEN, SENDER, TwilioStandin
+        from tests.standins.twilio_server import ACCOUNT_SID, AUTH_TOKEN, SENDER
 
-        with TwilioStandin() as server:
+        with StandinProcess("twilio") as server:
             os.environ["AIRFLOW_CONN_MERCATOR_TWILIO"] = json.dumps(
                 {"conn_type": "twilio", "login": ACCOUNT_SID, "password": AUTH_TOKEN, "host": server.base_url,
                  "extra": {"from_number": SENDER}})
@@ -290,12 +276,13 @@ def timed_run(phases: Phases, server, clocks: dict[str, Counter], warehouse: Pat
     from mercator.activation.runner import activate_all
 
     before = {name: Counter(clock) for name, clock in clocks.items()}
-    requests_before = Counter(server.requests)
+    standin_before = server.stats()
     phases.reset()
     load, cpu, start = os.getloadavg()[0], time.process_time(), time.perf_counter()
     [summary] = activate_all(opener(warehouse), manifest, run_id, workdir / "reports", ROOT / "dbt_project",
                              journal_dir=workdir)
     seconds = time.perf_counter() - start
+    standin_after = server.stats()
     return {
         "summary": summary, "seconds": round(seconds, 2), "cpu_seconds": round(time.process_time() - cpu, 2),
         "load_average": [round(load, 2), round(os.getloadavg()[0], 2)],
@@ -303,7 +290,9 @@ def timed_run(phases: Phases, server, clocks: dict[str, Counter], warehouse: Pat
         "phase_seconds": {p: round(phases.seconds[p], 2) for p in PHASES if phases.seconds[p]},
         "phase_peak_mb": {p: round(phases.peak_mb[p]) for p in PHASES if phases.peak_mb[p]},
         **{name: _since(clock, before[name]) for name, clock in clocks.items()},
-        "requests": _since(server.requests, requests_before, 0),
+        "standin_seconds": _since(standin_after["handling_seconds"], standin_before["handling_seconds"]),
+        "standin_peak_mb": round(standin_after["peak_mb"]),
+        "requests": _since(standin_after["requests"], standin_before["requests"], 0),
         "min_upserts": math.ceil(summary["members"] / MAX_CONTACTS),
         "min_upserts_sent": math.ceil(summary["sent"] / MAX_CONTACTS),
     }
@@ -321,7 +310,7 @@ def run_scenario(kind: str, members: int, workdir: Path) -> dict:
     manifest = write_manifest(workdir / "manifest.json", table, activation)
     with Phases() as phases, standin(kind) as server:
         instrument(phases)
-        clocks = {"standin_seconds": handling_clock(server), "gc_seconds": gc_clock(phases)}
+        clocks = {"gc_seconds": gc_clock(phases)}
         result["first"] = timed_run(phases, server, clocks, warehouse, manifest, DAY1, workdir)
         result["changed"] = change_members(warehouse, table)
         result["rerun"] = timed_run(phases, server, clocks, warehouse, manifest, DAY2, workdir)
@@ -358,8 +347,9 @@ def _against_minimum(kind: str, run: dict) -> str:
 def print_tables(results: list[dict]) -> None:
     """Markdown: one row per run (phases grouped as plan, send, record), then every phase."""
     print("\n" + _row("audience", "members", "run", "sent", "delivered", "s", "CPU s", "load", "peak MB",
-                      *(f"{g} s" for g in GROUPS), "stand-in s", "gc s", "requests", "upserts or messages / minimum"))
-    print(_row(*["---"] * 16))
+                      *(f"{g} s" for g in GROUPS), "stand-in s", "stand-in peak MB", "gc s", "requests",
+                      "upserts or messages / minimum"))
+    print(_row(*["---"] * 17))
     for result in results:
         for run in ("first", "rerun"):
             r, s = result[run], result[run]["summary"]
@@ -368,7 +358,8 @@ def print_tables(results: list[dict]) -> None:
             print(_row(result["kind"], f"{result['members']:,}", run, f"{s['sent']:,}", f"{s.get('delivered', 0):,}",
                        r["seconds"], r["cpu_seconds"], "-".join(map(str, r["load_average"])), f"{r['peak_mb']:,}",
                        *(f"{g:.2f}" for g in groups),
-                       f"{sum(r['standin_seconds'].values()):.2f}", f"{sum(r['gc_seconds'].values()):.2f}", requests,
+                       f"{sum(r['standin_seconds'].values()):.2f}", f"{r['standin_peak_mb']:,}",
+                       f"{sum(r['gc_seconds'].values()):.2f}", requests,
                        _against_minimum(result["kind"], r)))
     print("\nseconds (peak MB) per phase")
     for result in results:
