@@ -10,11 +10,12 @@ sync state. Removal takes contacts off the list (they are kept); erasure deletes
 
 from __future__ import annotations
 
-import json
+import gc
 import logging
 import math
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,7 +30,7 @@ from mercator.activation.destination import (
     Outcome,
     Suppression,
 )
-from mercator.activation.sendgrid_client import SendGridClient, SendGridError, chunks
+from mercator.activation.sendgrid_client import SendGridClient, SendGridError, as_json, chunks
 
 log = logging.getLogger(__name__)
 
@@ -137,25 +138,27 @@ class SendGridDestination(Destination):
         self.prepare(audience)
         list_id, outcomes, ready = self._lists[audience], {}, []  # outcomes by member index
         jobs: dict[str, list[tuple[int, str]]] = {}  # job id -> (member index, email) of its rows
-        for n, member in enumerate(members):
-            contact, problem = self._contact(member)
-            if problem:
-                outcomes[n] = Outcome(member.customer_key, REJECTED, problem)
-                continue
-            ready.append((n, contact))
-            if len(ready) == MAX_CONTACTS:
+        with _gc_paused():
+            for n, member in enumerate(members):
+                contact, problem = self._contact(member)
+                if problem:
+                    outcomes[n] = Outcome(member.customer_key, REJECTED, problem)
+                    continue
+                ready.append((n, contact))
+                if len(ready) == MAX_CONTACTS:
+                    self._submit(list_id, ready, members, jobs, outcomes)
+                    ready = []
+            if ready:
                 self._submit(list_id, ready, members, jobs, outcomes)
-                ready = []
-        if ready:
-            self._submit(list_id, ready, members, jobs, outcomes)
         for job_id, job in self.client.wait_for_jobs(list(jobs), self.config.poll_seconds,
                                                      self.config.job_timeout_seconds).items():
             problem = self._job_problem(job)
             errors, problem = self.client.row_errors(job) if not problem else ({}, problem)
-            for n, email in jobs[job_id]:
-                reason = problem or errors.get(email, "")
-                status = (FAILED if problem else REJECTED) if reason else DELIVERED
-                outcomes[n] = Outcome(members[n].customer_key, status, reason)
+            with _gc_paused():
+                for n, email in jobs[job_id]:
+                    reason = problem or errors.get(email, "")
+                    status = (FAILED if problem else REJECTED) if reason else DELIVERED
+                    outcomes[n] = Outcome(members[n].customer_key, status, reason)
         log.info("sendgrid %s: %d members in %d upsert jobs", audience, len(members), len(jobs))
         return [outcomes[n] for n in range(len(members))]
 
@@ -163,25 +166,26 @@ class SendGridDestination(Destination):
                 jobs: dict[str, list[tuple[int, str]]], outcomes: dict[int, Outcome]) -> None:
         """PUT these contacts in one request, or split by size when their JSON passes 6,000,000 bytes
         (a contact too large on its own is rejected); each accepted request's job id with its rows."""
-        if len(json.dumps({"list_ids": [list_id], "contacts": [c for _, c in ready]})) <= MAX_BODY_BYTES:
-            requests = [ready]  # measured as the SDK serialises it (ASCII only)
+        body = as_json({"list_ids": [list_id], "contacts": [contact for _, contact in ready]})
+        if len(body) <= MAX_BODY_BYTES:
+            requests = [(ready, body)]
         else:
-            overhead, sized = len(json.dumps({"list_ids": [list_id], "contacts": []})), []
+            overhead, sized = len(as_json({"list_ids": [list_id], "contacts": []})), []
             for n, contact in ready:
-                size = len(json.dumps(contact))
+                size = len(as_json(contact))
                 if overhead + size > MAX_BODY_BYTES:
                     outcomes[n] = Outcome(members[n].customer_key, REJECTED, "contact over 6,000,000 bytes")
                 else:
                     sized.append((n, contact, size))
-            requests = [[(n, contact) for n, contact, _ in batch] for batch in _batches(sized, overhead)]
-        for batch in requests:
+            requests = [(batch, {"list_ids": [list_id], "contacts": [contact for _, contact, _ in batch]})
+                        for batch in _batches(sized, overhead)]
+        for batch, body in requests:
             try:
-                body = {"list_ids": [list_id], "contacts": [contact for _, contact in batch]}
                 jobs[self.client.request("PUT", "marketing/contacts", body).to_dict["job_id"]] = [
-                    (n, contact["email"]) for n, contact in batch]
+                    (n, contact["email"]) for n, contact, *_ in batch]
             except SendGridError as error:
                 status = REJECTED if error.status in (400, 413) else FAILED
-                outcomes.update({n: Outcome(members[n].customer_key, status, str(error)) for n, _ in batch})
+                outcomes.update({n: Outcome(members[n].customer_key, status, str(error)) for n, *_ in batch})
 
     def _contact(self, member: Member) -> tuple[dict, str]:
         """The contact to send, or a reason it cannot be sent."""
@@ -306,6 +310,19 @@ class SendGridDestination(Destination):
                   if start is None or row["created_at"] >= start]
         return [Suppression("email", email.strip().lower(), reason, datetime.fromtimestamp(created, UTC).isoformat())
                 for email, reason, created in found]
+
+
+@contextmanager
+def _gc_paused():
+    """No cyclic collection while contacts and outcomes are built by the hundred thousand: they hold
+    no cycles, and each full collection would walk them all."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _addresses(fields: dict) -> list[str]:

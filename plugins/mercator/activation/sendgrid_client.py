@@ -33,6 +33,7 @@ POLL_CAP = 15.0  # longest pause between two job polls
 FINAL_JOB_STATUSES = ("completed", "errored", "failed")
 SEARCH_EMAILS, LIST_PAGE, SUPPRESSION_PAGE = 100, 1_000, 500  # documented maxima per call
 _BEARER = re.compile(r"Bearer [^'\"\s,}]+")
+JSON_TYPE = "application/json; charset=utf-8"
 
 
 class _QuietSdkLog(logging.Filter):
@@ -63,15 +64,20 @@ class SendGridClient:
 
     def __init__(self, api_key: str, base_url: str, timeout: float, max_attempts: int) -> None:
         self._sdk = SendGridAPIClient(api_key, host=base_url)
+        # Bodies are serialised here (the SDK sends a str body as it is under a non-default JSON type),
+        # so that the size checked against a limit is the size sent, and large bodies are encoded once.
+        self._sdk.client.request_headers["Content-Type"] = JSON_TYPE
         self._key = api_key
         self.timeout = timeout
         self.max_attempts = max_attempts
 
     def request(self, method: str, path: str, body: object = None, query: dict | None = None,
                 idempotent: bool = True) -> Response:
-        """`method /v3/<path>` with retries; raises SendGridError once they are spent."""
+        """`method /v3/<path>` with retries; `body` an object or its JSON text (`as_json`); raises
+        SendGridError once the retries are spent."""
         call = getattr(self._sdk.client._(path), method.lower())
-        return self._retry(f"{method} /v3/{path}", lambda: call(request_body=body, query_params=query,
+        text = None if body is None else body if isinstance(body, str) else as_json(body)
+        return self._retry(f"{method} /v3/{path}", lambda: call(request_body=text, query_params=query,
                                                                 timeout=self.timeout), idempotent)
 
     def download(self, url: str) -> bytes:
@@ -221,6 +227,11 @@ def _reset_wait(headers: object) -> float:
         return 0.0
     wait = reset - time.time()
     return min(wait + random.uniform(0.05, 0.25), MAX_PACE_SECONDS) if wait > 0 else 0.0
+
+
+def as_json(body: object) -> str:
+    """A request body as sent: JSON, ASCII only (so its length is its size in bytes)."""
+    return json.dumps(body)
 
 
 def chunks(items: list, size: int) -> Iterator[list]:

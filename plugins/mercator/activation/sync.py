@@ -92,6 +92,17 @@ def _gc_paused():
             gc.enable()
 
 
+@contextmanager
+def _gc_frozen():
+    """Move every live object (the plan's members among them) out of the cyclic collector's sight while
+    the batches go out: its full collections otherwise walk them all again and again."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _members(con, spec: AudienceSpec, decision: str) -> list[Member]:
     names = list(spec.fields)
     columns = "".join(f", f_{name}" for name in names)
@@ -151,35 +162,41 @@ def _record_assignments(con, inputs: PlanInputs) -> None:
     )
 
 
-def _insert_rows(con, statement: str, columns: tuple[str, ...], rows: list[list]) -> None:
-    """Run `statement` (an INSERT ... SELECT from `batch_rows`) over these rows as one scan of a pandas
-    frame: executemany runs one statement per row, about 9 ms each on a warehouse file."""
-    if not rows:
+def _over_frame(con, statement: str, frame: pd.DataFrame, params: list | None = None) -> None:
+    """Run `statement` (an INSERT ... SELECT or UPDATE ... FROM `batch_rows`) as one scan of a pandas
+    frame (nothing when it is empty): executemany runs one statement per row, about 9 ms each on a
+    warehouse file, and refuses an empty list."""
+    if frame.empty:
         return
-    con.register("batch_rows", pd.DataFrame(rows, columns=list(columns)))
+    con.register("batch_rows", frame)
     try:
-        con.execute(statement)
+        con.execute(statement, params)
     finally:
         con.unregister("batch_rows")
 
 
+def _insert_rows(con, statement: str, columns: tuple[str, ...], rows: list[list]) -> None:
+    """`_over_frame` over these rows."""
+    _over_frame(con, statement, pd.DataFrame(rows, columns=list(columns)))
+
+
 def _write_state(con, inputs: PlanInputs, members: list[Member], outcomes: dict[str, Outcome]) -> None:
-    """Upsert sync_state for these members with each one's outcome."""
-    rows = [
-        [inputs.destination, inputs.spec.name, m.customer_key, m.payload_hash, outcomes[m.customer_key].status,
-         outcomes[m.customer_key].reason, outcomes[m.customer_key].remote_id or m.remote_id, inputs.run_id]
-        for m in members
-    ]
-    _insert_rows(
+    """Upsert sync_state for these members with each one's outcome (built by column: one list per field)."""
+    chosen = [outcomes[m.customer_key] for m in members]
+    frame = pd.DataFrame({
+        "customer_key": [m.customer_key for m in members], "payload_hash": [m.payload_hash for m in members],
+        "status": [o.status for o in chosen], "reason": [o.reason for o in chosen],
+        "remote_id": [o.remote_id or m.remote_id for o, m in zip(chosen, members, strict=True)],
+    })
+    _over_frame(
         con,
         """insert or replace into activation.sync_state
            (destination, audience, customer_key, payload_hash, status, reason, remote_id, added_by_mercator,
             run_id, updated_at)
-           select destination, audience, customer_key, payload_hash, status, reason, remote_id, true, run_id,
-                  current_timestamp
+           select ?, ?, customer_key, payload_hash, status, reason, remote_id, true, ?, current_timestamp
            from batch_rows""",
-        ("destination", "audience", "customer_key", "payload_hash", "status", "reason", "remote_id", "run_id"),
-        rows,
+        frame,
+        [inputs.destination, inputs.spec.name, inputs.run_id],
     )
 
 
@@ -228,9 +245,12 @@ def _keep_ids(con, inputs: PlanInputs, members: list[Member], outcomes: list[Out
 def _record_removals(con, inputs: PlanInputs, members: list[Member], outcomes: list[Outcome]) -> int:
     _keep_ids(con, inputs, members, outcomes, inputs.spec.name)
     removed = {o.customer_key for o in outcomes if o.status == DELIVERED}
-    con.executemany(
-        "update activation.sync_state set status = 'removed', run_id = ?, updated_at = current_timestamp"
-        " where destination = ? and audience = ? and customer_key = ?",
+    _insert_rows(
+        con,
+        "update activation.sync_state as s set status = 'removed', run_id = b.run_id, updated_at = current_timestamp"
+        " from batch_rows as b where s.destination = b.destination and s.audience = b.audience"
+        " and s.customer_key = b.customer_key",
+        ("run_id", "destination", "audience", "customer_key"),
         [[inputs.run_id, inputs.destination, inputs.spec.name, key] for key in removed],
     )
     return len(removed)
@@ -291,11 +311,13 @@ def _erase(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Desti
     erased = [o.customer_key for o in outcomes if o.status == DELIVERED]
     with open_warehouse() as con:
         _keep_ids(con, inputs, members, [o for o in outcomes if o.status != DELIVERED], None)
-        con.executemany(
-            "update activation.sync_state set status = 'erased', payload_hash = null, remote_id = null,"
-            " reason = 'erasure request', run_id = ?, updated_at = current_timestamp"
-            " where destination = ? and customer_key = ?",
-            [[inputs.run_id, inputs.destination, key] for key in erased],
+        _insert_rows(
+            con,
+            "update activation.sync_state as s set status = 'erased', payload_hash = null, remote_id = null,"
+            " reason = 'erasure request', run_id = b.run_id, updated_at = current_timestamp"
+            " from batch_rows as b where s.destination = b.destination and s.customer_key = b.customer_key",
+            ("run_id", "destination", "customer_key"),
+            [[inputs.run_id, inputs.destination, key] for key in dict.fromkeys(erased)],
         )
     return len(erased)
 
@@ -378,14 +400,16 @@ def sync_audience(
         counts["removed"] = len(plan.removals)
     else:
         destination.prepare(spec.name)
-        reconciled = _deliver(open_warehouse, inputs, destination, plan.held_back, destination.reconcile, journal)
-        outcomes = _deliver(open_warehouse, inputs, destination, plan.to_send, destination.upsert, journal)
-        removed = 0
-        for start in range(0, len(plan.removals), destination.max_batch):
-            batch = plan.removals[start : start + destination.max_batch]
-            removal_outcomes = destination.remove(spec.name, batch, run_id)
-            with open_warehouse() as con:
-                removed += _record_removals(con, inputs, batch, removal_outcomes)
+        with _gc_frozen():
+            reconciled = _deliver(open_warehouse, inputs, destination, plan.held_back, destination.reconcile,
+                                  journal)
+            outcomes = _deliver(open_warehouse, inputs, destination, plan.to_send, destination.upsert, journal)
+            removed = 0
+            for start in range(0, len(plan.removals), destination.max_batch):
+                batch = plan.removals[start : start + destination.max_batch]
+                removal_outcomes = destination.remove(spec.name, batch, run_id)
+                with open_warehouse() as con:
+                    removed += _record_removals(con, inputs, batch, removal_outcomes)
         counts |= {"delivered": outcomes[DELIVERED], "rejected": outcomes["rejected"],
                    "opted_out": outcomes[SUPPRESSED], "unknown": outcomes[UNKNOWN], "failed": outcomes["failed"],
                    "reconciled": reconciled[DELIVERED], "removed": removed, "erased": erased}
