@@ -4,8 +4,9 @@
   outcome, its reason, the destination's id for the member, and whether Mercator added it (mirror
   mode removes only those).
 - `sync_runs`: one row per run x audience x destination: status, start, end and every count.
-- `assignments`: per run x audience x customer, treatment or holdout and whether it would have
-  been sent (intent to treat).
+- `assignments`: per audience x customer, treatment or holdout and whether it would have been
+  sent (intent to treat), with the run that assigned it: a row when the member is first assigned,
+  and again only when its assignment changes (the split is deterministic per salt and share).
 - `messages`: message deliveries (SMS, message-triggering webhooks) per channel, for frequency caps.
 - `suppressions`: opt-outs learned from destinations during syncs (21610, unsubscribes), by the
   SHA-256 of the normalised identifier.

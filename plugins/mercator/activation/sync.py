@@ -6,8 +6,8 @@ request goes out, so HTTP waits never hold DuckDB's single writer:
 0. closed loop: the opt-outs the destination recorded since the last pull (unsubscribes, bounces,
    spam reports) join `activation.suppressions`; people with an erasure request are erased at the
    destination (and their state keeps no payload hash or destination id);
-1. plan (mercator.activation.plan): one decision per audience row; the holdout assignments of the
-   run are recorded (intent to treat);
+1. plan (mercator.activation.plan): one decision per audience row; new holdout assignments are
+   recorded (intent to treat: a member's first, or one that changed);
 2. members held back by an earlier unknown outcome are reconciled with the destination;
 3. send the `send` members in batches of the destination's size and record each batch's outcomes;
    for message destinations, each request is journaled before and after (mercator.activation.
@@ -147,16 +147,28 @@ def _plan(con, inputs: PlanInputs, mirror: bool, by_email: bool) -> _Plan:
 
 
 def _record_assignments(con, inputs: PlanInputs) -> None:
-    """The run's treatment / holdout split of every member who passed consent, suppression and caps."""
+    """The treatment / holdout split of every member who passed consent, suppression and caps, recorded
+    when it is new: a member's first assignment to the audience, or one that differs from its latest
+    (a changed holdout share or salt). The bucket is deterministic, so the rows of earlier runs already
+    say what this run would write again; a rerun of the same run id rewrites that run's rows."""
     con.execute(
         "delete from activation.assignments where run_id = ? and audience = ?", [inputs.run_id, inputs.spec.name]
     )
     con.execute(
         """insert into activation.assignments (run_id, audience, customer_key, assignment, would_send, bucket)
-           select ?, ?, customer_key, case when decision = 'held_out' then 'holdout' else 'treatment' end,
-                  true, bucket
-           from sync_plan
-           where decision in ('held_out', 'send', 'unchanged', 'held_back')
+           with latest as (
+               select customer_key, arg_max(assignment, assigned_at) as assignment
+               from activation.assignments where audience = $2 group by 1
+           ),
+           split as (
+               select customer_key, bucket,
+                   case when decision = 'held_out' then 'holdout' else 'treatment' end as assignment
+               from sync_plan
+               where decision in ('held_out', 'send', 'unchanged', 'held_back')
+           )
+           select $1, $2, split.customer_key, split.assignment, true, split.bucket
+           from split left join latest on latest.customer_key = split.customer_key
+           where latest.assignment is distinct from split.assignment
            on conflict do nothing""",
         [inputs.run_id, inputs.spec.name],
     )

@@ -159,3 +159,19 @@ def test_run_summary_lists_each_sync_and_why_a_destination_was_skipped(tmp_path,
         text = "\n".join(activation_lines(con))
     assert "audience_everyone -> twilio_sms:mercator_twilio: skipped (no Airflow connection 'mercator_twilio'" in text
     assert "audience_everyone -> outbox: succeeded; members 40" in text
+
+
+def test_assignments_are_recorded_when_new_or_changed_not_again_every_run(tmp_path, warehouse):
+    run(tmp_path, warehouse, EMAIL)
+    first = rows(warehouse, "select customer_key, assignment, run_id from activation.assignments order by 1")
+    run(tmp_path, warehouse, EMAIL, DAY2)
+    run(tmp_path, warehouse, EMAIL, DAY2)  # a rerun of the same run id
+    assert rows(warehouse, "select customer_key, assignment, run_id from activation.assignments order by 1") == first
+    assert {run_id for _, _, run_id in first} == {DAY1} and {a for _, a, _ in first} == {"holdout", "treatment"}
+    day3 = "scheduled__2026-03-03T00:00:00+00:00"
+    run(tmp_path, warehouse, {**EMAIL, "holdout_share": 0.0}, day3)
+    latest = dict(rows(warehouse, "select customer_key, arg_max(assignment, assigned_at) from activation.assignments"
+                                  " group by 1"))
+    assert set(latest.values()) == {"treatment"} and set(latest) == {key for key, _, _ in first}
+    changed = rows(warehouse, f"select customer_key from activation.assignments where run_id = '{day3}'")
+    assert sorted(k for (k,) in changed) == sorted(k for k, a, _ in first if a == "holdout")
