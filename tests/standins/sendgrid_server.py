@@ -397,7 +397,8 @@ class SendGridStandin(StandinServer):
         return Reply.json(200, {"result": page, "_metadata": metadata})
 
     def _list_json(self, list_id: str) -> dict:
-        return {"id": list_id, "name": self.lists[list_id], "contact_count": len(self.list_members(list_id)),
+        members = sum(list_id in c.list_ids for c in self.contacts.values())  # counted, no set of emails built
+        return {"id": list_id, "name": self.lists[list_id], "contact_count": members,
                 "_metadata": {"self": f"{self.base_url}/v3/marketing/lists/{list_id}"}}
 
     def _create_list(self, request: Request) -> Reply:
