@@ -106,12 +106,15 @@ def _gc_frozen():
 def _members(con, spec: AudienceSpec, decision: str) -> list[Member]:
     names = list(spec.fields)
     columns = "".join(f", f_{name}" for name in names)
-    with _gc_paused():
-        rows = con.execute(
+    with _gc_paused():  # fetched by column: DuckDB builds one Python list per column faster than tuples
+        found = con.execute(
             f"select customer_key, payload_hash, remote_id{columns} from sync_plan where decision = ? order by 1",
             [decision],
-        ).fetchall()
-        return [Member(r[0], dict(zip(names, r[3:], strict=True)), r[1], r[2]) for r in rows]
+        ).fetchnumpy()
+        keys, hashes, remote_ids, *values = (column.tolist() for column in found.values())
+        rows = zip(*values, strict=True) if values else [()] * len(keys)
+        return [Member(key, dict(zip(names, row, strict=True)), digest, remote_id)
+                for key, digest, remote_id, row in zip(keys, hashes, remote_ids, rows, strict=True)]
 
 
 def _with_emails(con, members: list[Member], plan_table: str | None = None, every: bool = False) -> list[Member]:
