@@ -9,7 +9,14 @@ import duckdb
 import pytest
 from mercator.activation.runner import activate_all
 
-from tests.mercator.activation.engine_fixtures import CUSTOMERS, build_warehouse, customer, manifest, opener
+from tests.mercator.activation.engine_fixtures import (
+    CUSTOMERS,
+    build_warehouse,
+    customer,
+    manifest,
+    opener,
+    write_audience,
+)
 from tests.standins.sendgrid_server import API_KEY, SendGridStandin
 from tests.standins.standin import Faults
 from tests.standins.twilio_server import ACCOUNT_SID, AUTH_TOKEN, SENDER, TwilioStandin
@@ -117,3 +124,16 @@ def test_mirror_takes_unsubscribed_and_erased_people_off_sendgrid(tmp_path, ware
     third = run(tmp_path, warehouse, EMAIL, "scheduled__2026-03-03T00:00:00+00:00")
     assert third["sent"] == third["removed"] == 0 and sendgrid.requests["search_emails"] == 2
     assert API_KEY not in dump and API_KEY not in caplog.text and "@" not in dump
+
+
+def test_mirror_finds_a_leavers_contact_by_its_address_in_dim_customers_once(tmp_path, warehouse, sendgrid):
+    run(tmp_path, warehouse, EMAIL)
+    [list_id] = sendgrid.lists
+    write_audience(warehouse, [f"k{i:02d}" for i in range(CUSTOMERS) if i != 6])  # k06 leaves the audience
+    second = run(tmp_path, warehouse, EMAIL, DAY2)
+    assert second["removed"] == 1 and sendgrid.requests["search_emails"] == 1
+    assert "p6@example.com" not in sendgrid.list_members(list_id) and sendgrid.contact("p6@example.com")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        [(status, remote_id)] = con.execute("select status, remote_id from activation.sync_state"
+                                            " where customer_key = 'k06'").fetchall()
+    assert (status, remote_id) == ("removed", sendgrid.contact("p6@example.com").id)
