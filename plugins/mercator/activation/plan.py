@@ -146,30 +146,38 @@ def removals_sql(inputs: PlanInputs, plan_table: str) -> str:
 
 IDENTITIES = "marts.customer_identities"
 ERASED_IDENTIFIERS = "intermediate.int_erased_identifiers"
+IDENTIFIER_KINDS = ("email", "phone")
 
 
-def contact_emails_sql(con, keys: str, plan_table: str | None = None) -> str:
-    """(customer_key, email): every address the warehouse knows each customer of `keys` by (its
-    audience row in the plan, dim_customers, customer_identities, its erasure requests and the
-    identifiers they erased), for destinations that find contacts by email."""
-    sources = [f"select customer_key, f_email from {plan_table}"] if plan_table else []
-    if "email" in columns(con, "marts.dim_customers"):
-        sources.append("select customer_key, email from marts.dim_customers")
+def identifiers_sql(con, keys: str, kind: str, plan_table: str | None = None) -> str:
+    """(customer_key, value): every `kind` identifier (email or phone, normalised) the warehouse knows
+    each customer of `keys` by, the likeliest first: its audience row in the plan, dim_customers,
+    customer_identities, its erasure requests and the identifiers they erased (`plan_table`: a plan
+    holding f_<kind>). For removals and erasures, whose members carry no fields of their own."""
+    if kind not in IDENTIFIER_KINDS:
+        raise ValueError(f"unknown identifier kind {kind!r}")
+    sources = []
+    if plan_table:
+        sources.append(f"select customer_key, f_{kind}, 0 from {plan_table}")
+    if kind in columns(con, "marts.dim_customers"):
+        sources.append(f"select customer_key, {kind}, 1 from marts.dim_customers")
     if table_exists(con, IDENTITIES):
-        sources.append(f"select customer_key, identifier_value from {IDENTITIES} where identifier_type = 'email'")
+        sources.append(f"select customer_key, identifier_value, 2 from {IDENTITIES} where identifier_type = '{kind}'")
     erasure_columns = columns(con, ERASURES)
     if {"identifier_type", "identifier_value"} <= erasure_columns:
-        sources.append(f"select customer_key, identifier_value from {ERASURES} where identifier_type = 'email'")
+        sources.append(f"select customer_key, identifier_value, 3 from {ERASURES} where identifier_type = '{kind}'")
     if "request_id" in erasure_columns and table_exists(con, ERASED_IDENTIFIERS):
-        sources.append(f"select e.customer_key, i.identifier_value from {ERASURES} as e"
+        sources.append(f"select e.customer_key, i.identifier_value, 4 from {ERASURES} as e"
                        f" join {ERASED_IDENTIFIERS} as i on i.request_id = e.request_id"
-                       " where i.identifier_type = 'email'")
+                       f" where i.identifier_type = '{kind}'")
     if not sources:
-        return "select null as customer_key, null as email where false"
-    known = " union all ".join(sources)
+        return "select null as customer_key, null as value where false"
+    normal = "lower(trim(x.value))" if kind == "email" else "trim(x.value)"
     return f"""
-        select distinct k.customer_key, lower(trim(x.email)) as email
-        from {keys} as k join ({known}) as x (customer_key, email) on x.customer_key = k.customer_key
-        where x.email is not null
-        order by 1, 2
+        select k.customer_key, {normal} as value
+        from {keys} as k join ({" union all ".join(sources)}) as x (customer_key, value, priority)
+            on x.customer_key = k.customer_key
+        where x.value is not null
+        group by 1, 2
+        order by 1, min(x.priority), 2
     """

@@ -5,7 +5,8 @@ request goes out, so HTTP waits never hold DuckDB's single writer:
 
 0. closed loop: the opt-outs the destination recorded since the last pull (unsubscribes, bounces,
    spam reports) join `activation.suppressions`; people with an erasure request are erased at the
-   destination (and their state keeps no payload hash or destination id);
+   destination, which is handed every email and phone the warehouse knows them by (their state
+   keeps no payload hash or destination id);
 1. plan (mercator.activation.plan): one decision per audience row; new holdout assignments are
    recorded (intent to treat: a member's first, or one that changed);
 2. members held back by an earlier unknown outcome are reconciled with the destination;
@@ -36,7 +37,7 @@ import pandas as pd
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
 from mercator.activation.journal import Journal
-from mercator.activation.plan import ERASURES, PlanInputs, contact_emails_sql, plan_sql, removals_sql
+from mercator.activation.plan import ERASURES, IDENTIFIER_KINDS, PlanInputs, identifiers_sql, plan_sql, removals_sql
 from mercator.activation.state import COUNTS, ensure, identifier_hash
 from mercator.warehouse import table_exists
 
@@ -117,22 +118,26 @@ def _members(con, spec: AudienceSpec, decision: str) -> list[Member]:
                 for key, digest, remote_id, row in zip(keys, hashes, remote_ids, rows, strict=True)]
 
 
-def _with_emails(con, members: list[Member], plan_table: str | None = None, every: bool = False) -> list[Member]:
-    """The members without a destination id (`every`: all) given `emails`: every address the
-    warehouse knows them by (plan.contact_emails_sql), for a destination that finds contacts by email."""
+def _with_identifiers(con, members: list[Member], kinds: tuple[str, ...], plan_table: str | None = None,
+                      every: bool = False) -> list[Member]:
+    """The members without a destination id (`every`: all) given every identifier of these kinds the
+    warehouse knows them by (plan.identifiers_sql): `emails` and `phones` lists, the likeliest first,
+    and that one as `email` and `phone`."""
     wanted = [m.customer_key for m in members if every or not m.remote_id]
     if not wanted:
         return members
-    con.register("contact_keys", pd.DataFrame({"customer_key": wanted}))
+    found: dict[str, dict[str, list[str]]] = {key: {} for key in wanted}  # key -> kind -> values
+    con.register("identifier_keys", pd.DataFrame({"customer_key": wanted}))
     try:
-        found = con.execute(contact_emails_sql(con, "contact_keys", plan_table)).fetchall()
+        for kind in kinds:
+            for key, value in con.execute(identifiers_sql(con, "identifier_keys", kind, plan_table)).fetchall():
+                found[key].setdefault(kind, []).append(value)
     finally:
-        con.unregister("contact_keys")
-    emails: dict[str, list[str]] = {}
-    for key, email in found:
-        emails.setdefault(key, []).append(email)
-    return [Member(m.customer_key, {"emails": emails.get(m.customer_key, [])}, m.payload_hash, m.remote_id)
-            if every or not m.remote_id else m for m in members]
+        con.unregister("identifier_keys")
+    fields = {key: {**{f"{kind}s": values for kind, values in known.items()},
+                    **{kind: values[0] for kind, values in known.items()}} for key, known in found.items()}
+    return [Member(m.customer_key, fields[m.customer_key], m.payload_hash, m.remote_id)
+            if m.customer_key in fields else m for m in members]
 
 
 def _plan(con, inputs: PlanInputs, mirror: bool, by_email: bool) -> _Plan:
@@ -145,7 +150,7 @@ def _plan(con, inputs: PlanInputs, mirror: bool, by_email: bool) -> _Plan:
         removals = [Member(key, {}, digest, remote) for key, remote, digest in
                     con.execute(removals_sql(inputs, "sync_plan")).fetchall()]
         if by_email:
-            removals = _with_emails(con, removals, "sync_plan")
+            removals = _with_identifiers(con, removals, ("email",), "sync_plan")
     return _Plan(_members(con, inputs.spec, "send"), _members(con, inputs.spec, "held_back"), removals, decisions)
 
 
@@ -316,9 +321,8 @@ def _erase(open_warehouse: OpenWarehouse, inputs: PlanInputs, destination: Desti
     members = [Member(key, {}, digest, remote) for key, digest, remote in rows]
     if not members:
         return 0
-    if getattr(destination, "finds_contacts_by_email", False):
-        with open_warehouse() as con:  # every member searched: a kept id may be stale
-            members = _with_emails(con, members, every=True)
+    with open_warehouse() as con:  # every identifier, even with an id kept: it may be stale
+        members = _with_identifiers(con, members, IDENTIFIER_KINDS, every=True)
     try:
         outcomes = destination.erase(members)
     except NotImplementedError:  # files and messages hold nothing to delete: later sends exclude them
