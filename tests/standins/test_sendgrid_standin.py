@@ -16,7 +16,8 @@ from python_http_client.exceptions import (
 )
 from sendgrid import SendGridAPIClient
 
-from tests.standins.sendgrid_server import MAX_CONTACTS, MAX_CUSTOM_FIELDS, SendGridStandin
+from tests.standins.sendgrid_server import API_KEY, MAX_CONTACTS, MAX_CUSTOM_FIELDS, SendGridStandin
+from tests.standins.serve import StandinProcess
 from tests.standins.standin import Faults
 
 
@@ -298,3 +299,12 @@ def test_stopping_wakes_a_held_request():
             server.sdk_client().client.marketing.lists.get(timeout=0.05)
     assert time.monotonic() - started < 2
     assert server.lists == {}
+
+
+def test_the_standin_serves_from_a_process_of_its_own_and_reports_its_counts():
+    with StandinProcess("sendgrid", rate_limits={"get_lists": (5, 60.0)}) as standin:
+        response = SendGridAPIClient(API_KEY, host=standin.base_url).client.marketing.lists.get()
+        stats = standin.stats()
+    assert response.status_code == 200 and response.headers["X-RateLimit-Limit"] == "5"
+    assert stats["requests"] == {"get_lists": 1} and stats["handling_seconds"]["get_lists"] > 0
+    assert stats["peak_mb"] > 10
