@@ -53,7 +53,7 @@ run: demo ## run the whole pipeline through Airflow and print a summary
 	exit $$status
 
 test: setup ## install and run the whole test suite (a pytest-xdist worker per core)
-	$(BIN)/pytest -n auto --dist loadgroup --durations=20
+	$(BIN)/pytest -n auto --dist loadgroup --no-loadscope-reorder --durations=20
 
 lint: setup ## ruff on Python, sqlfluff on dbt models
 	$(BIN)/ruff check plugins dags tests bench

@@ -15,9 +15,16 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """For pytest-xdist's `--dist loadgroup`: a module's tests share a worker, so that its
-    module-scoped fixtures (a DAG run, a dbt build) are made once; a test marked `xdist_group`
-    (one landing shape, say) goes with its group instead."""
+    """For pytest-xdist's `--dist loadgroup --no-loadscope-reorder`: a module's tests share a worker,
+    so that its module-scoped fixtures (a DAG run, a dbt build) are made once, and a test marked
+    `xdist_group` (one landing shape, say) goes with its group instead; the groups making the most
+    DAG runs (marker `dag_runs`) come first, so that no long group starts last."""
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    items.sort(key=lambda item: -_dag_runs(item))
+
+
+def _dag_runs(item: pytest.Item) -> int:
+    marker = item.get_closest_marker("dag_runs")
+    return marker.args[0] if marker else 0

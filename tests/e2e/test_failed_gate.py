@@ -26,7 +26,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 from tests.e2e.airflow_run import AirflowSandbox, _json_rows, task_states
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.dag_runs(2)]
 
 FIRST_AS_OF = "2026-10-24"
 ANALYST_EDIT = ("select * from final", "select * from final where lifecycle_stage <> 'churned'")

@@ -135,7 +135,8 @@ def runs(request, tmp_path_factory) -> ShapeRuns:
 def shapes(names: Iterable[str]) -> list:
     """Test parameters, one per shape, each in its own pytest-xdist group: a shape's DAG run is
     made on one worker and the shapes spread over the workers."""
-    return [pytest.param(name, id=name, marks=pytest.mark.xdist_group(f"shape-{name}")) for name in names]
+    return [pytest.param(name, id=name, marks=[pytest.mark.xdist_group(f"shape-{name}"), pytest.mark.dag_runs(1)])
+            for name in names]
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.standins.sendgrid_server import SendGridStandin
 from tests.standins.twilio_server import ACCOUNT_SID, SENDER, TwilioStandin
 from tests.standins.webhook_server import WebhookStandin
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.dag_runs(1)]
 
 CUSTOMERS = 400
 

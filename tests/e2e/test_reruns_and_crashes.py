@@ -21,7 +21,7 @@ import pytest
 
 from tests.e2e.airflow_run import AirflowSandbox
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.dag_runs(7)]
 
 KILLED_IN = (
     "extract.load_web__events",
