@@ -3,10 +3,11 @@
     with TwilioStandin(faults=Faults(reset_after_write=0.1, seed=3)) as tw:
         client = tw.sdk_client()  # Client(tw.account_sid, tw.auth_token); client.api.base_url = tw.base_url
 
-Only `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` is served, with Basic auth (account SID
-and auth token). Tests steer recipients through the sets `stopped` (21610), `invalid` (21211) and
-`landlines` (21614), or `receive()` an inbound STOP / START. `max_concurrent` answers 429 (code
-20429) to requests beyond that many in flight; `processing_seconds` holds each one to make overlap.
+`POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (create) and `GET` on it (list, filtered by
+To and From, newest first, paged) are served, with Basic auth (account SID and auth token). Tests
+steer recipients through the sets `stopped` (21610), `invalid` (21211) and `landlines` (21614),
+or `receive()` an inbound STOP / START. `max_concurrent` answers 429 (code 20429) to requests
+beyond that many in flight; `processing_seconds` holds each one to make overlap.
 State: `messages` (accepted, in order), `sent_to(number)`, and the counters of `StandinServer`.
 """
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.error import HTTPError
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from twilio.http import HttpClient
 from twilio.request_validator import RequestValidator
@@ -62,7 +63,8 @@ class Message:
 class TwilioStandin(StandinServer):
     """The Messages resource of activation-apis.md, with Twilio's error codes."""
 
-    ROUTES = (("POST", r"/2010-04-01/Accounts/(?P<account_sid>[^/]+)/Messages\.json", "create_message"),)
+    ROUTES = (("POST", r"/2010-04-01/Accounts/(?P<account_sid>[^/]+)/Messages\.json", "create_message"),
+              ("GET", r"/2010-04-01/Accounts/(?P<account_sid>[^/]+)/Messages\.json", "list_messages"))
 
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN,
                  senders: tuple[str, ...] = (SENDER,), messaging_services: tuple[str, ...] = (MESSAGING_SERVICE_SID,),
@@ -133,6 +135,9 @@ class TwilioStandin(StandinServer):
             return Reply(reply.status, reply.body, {**reply.headers, "WWW-Authenticate": 'Basic realm="Twilio API"'})
         if params["account_sid"] != self.account_sid:
             return _error(404, 20404, "The requested resource was not found")
+        if endpoint == "list_messages":
+            with self.lock:
+                return self._list_messages(request)
         with self.lock:
             if self.max_concurrent is not None and self._active >= self.max_concurrent:
                 return _error(429, 20429, "Too Many Requests")
@@ -162,6 +167,25 @@ class TwilioStandin(StandinServer):
         self.messages.append(message)
         self.writes["create_message"] += 1
         return Reply.json(201, self._message_json(message))
+
+    def _list_messages(self, request: Request) -> Reply:
+        """Messages filtered by To and From, newest first, in pages of PageSize (default 50)."""
+        to, sender = request.arg("To"), request.arg("From")
+        size = int(request.arg("PageSize") or 50)
+        page = int(request.arg("Page") or 0)
+        found = [m for m in reversed(self.messages)
+                 if (to is None or m.to == to) and (sender is None or m.from_ == sender)]
+        chunk = found[page * size : (page + 1) * size]
+        base = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        following = f"{base}?PageSize={size}&Page={page + 1}" if (page + 1) * size < len(found) else None
+        if following and to:
+            following += f"&To={quote(to)}"
+        if following and sender:
+            following += f"&From={quote(sender)}"
+        return Reply.json(200, {"messages": [self._message_json(m) for m in chunk], "page": page, "page_size": size,
+                                "start": page * size, "end": page * size + max(len(chunk) - 1, 0),
+                                "uri": request.path, "first_page_uri": f"{base}?PageSize={size}&Page=0",
+                                "previous_page_uri": None, "next_page_uri": following})
 
     def _problem(self, to: str | None, sender: str | None, service: str | None, body: str,
                  media: bool) -> Reply | None:

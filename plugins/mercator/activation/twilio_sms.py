@@ -6,6 +6,11 @@ port, schema) for a non-default API base. Twilio has no idempotency key, so a re
 is lost (a read timeout, a reset connection, a 5xx) may have sent the SMS: it is reported `unknown`
 and never retried. Only what Twilio documents as never processed (429 / 20429) and a connection
 that was never opened are retried, with backoff.
+
+A later run reconciles an `unknown` member by listing the messages Twilio holds for its number
+(from the connection's sender): one with the same body means it went out (`delivered`, with its
+sid); none at all means the request never reached Twilio, and it is sent now; other messages but
+not this body stay `unknown` (the fields may have changed since: never guessed).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ MAX_ATTEMPTS = 5  # per member, for a 429 or a connection that was never opened
 BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 1.0, 30.0
 FIELD_NAME = re.compile(r"[A-Za-z_]\w*")
 REJECT_CODES = {21211: "invalid number", 21614: "not SMS-capable"}
+RECONCILE_LOOKBACK = 200  # newest messages to a number looked at when reconciling
 
 
 @dataclass(frozen=True)
@@ -127,16 +133,51 @@ class TwilioSmsDestination(Destination):
         log.info("twilio_sms %s: %s", audience, dict(Counter(o.status for o in outcomes)))
         return outcomes
 
-    def _send(self, member: Member) -> Outcome:
-        key, to = member.customer_key, member.fields.get(self.identifier)
+    def reconcile(self, audience: str, members: list[Member], run_id: str) -> list[Outcome]:
+        """What Twilio holds for each member whose send had no clear answer (see the module docstring)."""
+        outcomes = [self._reconcile(member) for member in members]
+        log.info("twilio_sms %s reconciled: %s", audience, dict(Counter(o.status for o in outcomes)))
+        return outcomes
+
+    def _reconcile(self, member: Member) -> Outcome:
+        key = member.customer_key
+        try:
+            to, body = self._render(member)
+        except _Unsendable as reason:  # its fields changed since: nothing to compare with
+            return Outcome(key, UNKNOWN, f"cannot be reconciled: {reason}")
+        sender = {"from_": self.sender["from_"]} if "from_" in self.sender else {}
+        try:
+            held = self.client.messages.list(to=to, **sender, limit=RECONCILE_LOOKBACK, page_size=50)
+        except (TwilioRestException, TwilioServiceException, RequestException, ValueError) as error:
+            return Outcome(key, UNKNOWN, f"could not list the number's messages ({type(error).__name__})")
+        if "messaging_service_sid" in self.sender:
+            held = [m for m in held if m.messaging_service_sid == self.sender["messaging_service_sid"]]
+        same = [m for m in held if m.body == body]
+        if same:
+            return Outcome(key, DELIVERED, remote_id=same[-1].sid)  # the oldest: the one first sent
+        if not held:  # the earlier request never reached Twilio
+            return self._send(member)
+        return Outcome(key, UNKNOWN, "Twilio holds other messages to the number, not this body")
+
+    def _render(self, member: Member) -> tuple[str, str]:
+        """The member's number and message body; _Unsendable says why there is none."""
+        to = member.fields.get(self.identifier)
         if not isinstance(to, str) or not E164.fullmatch(to):
-            return Outcome(key, REJECTED, "not E.164")
+            raise _Unsendable("not E.164")
         empty = [name for name in sorted(self.fields) if member.fields.get(name) in (None, "")]
         if empty:
-            return Outcome(key, REJECTED, f"template field {empty[0]} is empty")
+            raise _Unsendable(f"template field {empty[0]} is empty")
         body = self.config.template.format_map({name: str(member.fields[name]) for name in self.fields})
         if len(body) > MAX_BODY_CHARS:
-            return Outcome(key, REJECTED, f"body of {len(body)} characters exceeds {MAX_BODY_CHARS}")
+            raise _Unsendable(f"body of {len(body)} characters exceeds {MAX_BODY_CHARS}")
+        return to, body
+
+    def _send(self, member: Member) -> Outcome:
+        key = member.customer_key
+        try:
+            to, body = self._render(member)
+        except _Unsendable as reason:
+            return Outcome(key, REJECTED, str(reason))
         retry = ""
         optional = {"status_callback": self.config.status_callback} if self.config.status_callback else {}
         for attempt in range(MAX_ATTEMPTS):
@@ -158,6 +199,10 @@ class TwilioSmsDestination(Destination):
                 return Outcome(key, UNKNOWN, "unreadable answer: the SMS may have gone out")
             return Outcome(key, DELIVERED, remote_id=message.sid)
         return Outcome(key, FAILED, f"{retry} after {MAX_ATTEMPTS} attempts")
+
+
+class _Unsendable(Exception):
+    """The member's fields make no valid message (the reason is the text)."""
 
 
 class _AccountError(Exception):

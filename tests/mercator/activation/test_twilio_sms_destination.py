@@ -164,6 +164,28 @@ def test_an_ambiguous_answer_is_unknown_and_never_resent(fault, waits):
         assert len(server.messages) == (0 if fault == "server_error" else 1)  # a 5xx fault is not processed
 
 
+@pytest.mark.parametrize("fault", ["server_error", "reset_after_write", "timeout"])
+def test_an_unknown_send_is_reconciled_with_the_messages_twilio_holds(fault, waits):
+    """Found with the same body: delivered with its sid; nothing held for the number: the request
+    never reached Twilio and is sent now. Either way the number has one message."""
+    with TwilioStandin(faults=Faults(**{fault: 1.0}, timeout_seconds=HELD)) as server:
+        (lost,) = sms(server, waits, timeout=CLIENT_TIMEOUT).upsert("winback_sms", [member(1)], "run-1")
+        server.wait_idle()
+        server.faults = Faults()
+        (outcome,) = sms(server, waits).reconcile("winback_sms", [member(1)], "run-2")
+        assert lost.status == "unknown" and outcome.status == "delivered"
+        assert [m.sid for m in server.messages] == [outcome.remote_id]
+        assert server.requests["list_messages"] == 1
+        assert server.requests["create_message"] == (2 if fault == "server_error" else 1)
+
+
+def test_a_number_holding_other_messages_but_not_this_one_stays_unknown(standin, waits):
+    sms(standin, waits, template="Hello {first_name}").upsert("welcome_sms", [member(1)], "run-0")
+    (outcome,) = sms(standin, waits).reconcile("winback_sms", [member(1)], "run-1")
+    assert (outcome.status, outcome.reason) == ("unknown", "Twilio holds other messages to the number, not this body")
+    assert len(standin.messages) == 1
+
+
 class GarbledTwilio(TwilioStandin):
     """Applies the request, then answers with a proxy's HTML page instead of Twilio's JSON."""
 
