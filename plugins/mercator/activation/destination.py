@@ -148,6 +148,7 @@ class Destination:
     max_batch: ClassVar[int] = 1_000
     members_per_request: ClassVar[int] = 1  # message destinations: journaled per request (sync.py)
     needs_connection: ClassVar[bool] = True
+    finds_contacts_by_email: ClassVar[bool] = False  # True: removals and erasures carry the members' addresses
 
     def __init__(self, config: Any, connection: Connection | None = None) -> None:
         if not isinstance(config, self.config_class):

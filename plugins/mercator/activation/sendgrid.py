@@ -10,12 +10,10 @@ sync state. Removal takes contacts off the list (they are kept); erasure deletes
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,6 +28,7 @@ from mercator.activation.destination import (
     Outcome,
     Suppression,
 )
+from mercator.activation.gc_control import gc_paused
 from mercator.activation.sendgrid_client import SendGridClient, SendGridError, as_json, chunks
 
 log = logging.getLogger(__name__)
@@ -138,7 +137,7 @@ class SendGridDestination(Destination):
         self.prepare(audience)
         list_id, outcomes, ready = self._lists[audience], {}, []  # outcomes by member index
         jobs: dict[str, list[tuple[int, str]]] = {}  # job id -> (member index, email) of its rows
-        with _gc_paused():
+        with gc_paused():
             for n, member in enumerate(members):
                 contact, problem = self._contact(member)
                 if problem:
@@ -154,7 +153,7 @@ class SendGridDestination(Destination):
                                                      self.config.job_timeout_seconds).items():
             problem = self._job_problem(job)
             errors, problem = self.client.row_errors(job) if not problem else ({}, problem)
-            with _gc_paused():
+            with gc_paused():
                 for n, email in jobs[job_id]:
                     reason = problem or errors.get(email, "")
                     status = (FAILED if problem else REJECTED) if reason else DELIVERED
@@ -310,19 +309,6 @@ class SendGridDestination(Destination):
                   if start is None or row["created_at"] >= start]
         return [Suppression("email", email.strip().lower(), reason, datetime.fromtimestamp(created, UTC).isoformat())
                 for email, reason, created in found]
-
-
-@contextmanager
-def _gc_paused():
-    """No cyclic collection while contacts and outcomes are built by the hundred thousand: they hold
-    no cycles, and each full collection would walk them all."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _addresses(fields: dict) -> list[str]:

@@ -24,11 +24,10 @@ A sync whose rejected members exceed `MAX_REJECTED_SHARE` of those sent fails (a
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections import Counter
 from collections.abc import Callable
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -36,6 +35,7 @@ import pandas as pd
 
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
+from mercator.activation.gc_control import gc_frozen, gc_paused
 from mercator.activation.journal import Journal
 from mercator.activation.plan import ERASURES, IDENTIFIER_KINDS, PlanInputs, identifiers_sql, plan_sql, removals_sql
 from mercator.activation.state import COUNTS, ensure, identifier_hash
@@ -80,34 +80,10 @@ class _Plan:
     decisions: Counter
 
 
-@contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector while building objects that all survive: each of its full
-    collections walks every live object, which made building a million members 2.5 times slower."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
-def _gc_frozen():
-    """Move every live object (the plan's members among them) out of the cyclic collector's sight while
-    the batches go out: its full collections otherwise walk them all again and again."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def _members(con, spec: AudienceSpec, decision: str) -> list[Member]:
     names = list(spec.fields)
     columns = "".join(f", f_{name}" for name in names)
-    with _gc_paused():  # fetched by column: DuckDB builds one Python list per column faster than tuples
+    with gc_paused():  # fetched by column: DuckDB builds one Python list per column faster than tuples
         found = con.execute(
             f"select customer_key, payload_hash, remote_id{columns} from sync_plan where decision = ? order by 1",
             [decision],
@@ -409,7 +385,7 @@ def sync_audience(
         erased = _erase(open_warehouse, inputs, destination)
     with open_warehouse() as con:
         plan = _plan(con, inputs, spec.mode == "mirror",
-                     not dry_run and getattr(destination, "finds_contacts_by_email", False))
+                     not dry_run and destination.finds_contacts_by_email)
         if not dry_run:
             _record_assignments(con, inputs)
     counts = {"members": sum(plan.decisions.values()), "sent": len(plan.to_send),
@@ -419,7 +395,7 @@ def sync_audience(
         counts["removed"] = len(plan.removals)
     else:
         destination.prepare(spec.name)
-        with _gc_frozen():
+        with gc_frozen():
             reconciled = _deliver(open_warehouse, inputs, destination, plan.held_back, destination.reconcile,
                                   journal)
             outcomes = _deliver(open_warehouse, inputs, destination, plan.to_send, destination.upsert, journal)
