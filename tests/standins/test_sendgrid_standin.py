@@ -285,9 +285,9 @@ def test_reset_after_write_applies_then_drops_the_answer(sendgrid_standin: SendG
 
 
 def test_timeout_fault_applies_the_write_after_the_client_gave_up():
-    with SendGridStandin(faults=Faults(timeout=1.0, timeout_seconds=0.3)) as server:
-        with pytest.raises(OSError):
-            server.sdk_client().client.marketing.lists.post(request_body={"name": "vip"}, timeout=0.05)
+    with SendGridStandin(faults=Faults(timeout=1.0, timeout_seconds=1.0)) as server:
+        with pytest.raises(OSError):  # the client gives up after 0.25 s, the stand-in holds it 1 s
+            server.sdk_client().client.marketing.lists.post(request_body={"name": "vip"}, timeout=0.25)
         server.wait_idle()
         assert list(server.lists.values()) == ["vip"]
 

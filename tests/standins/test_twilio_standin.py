@@ -120,9 +120,10 @@ def test_a_blind_retry_after_a_reset_sends_twice(twilio_standin: TwilioStandin, 
 
 
 def test_timeout_fault_still_sends():
-    with TwilioStandin(faults=Faults(timeout=1.0, timeout_seconds=0.3)) as server:
+    # the client waits 0.25 s (time to connect on a loaded machine), the stand-in holds the request 1 s
+    with TwilioStandin(faults=Faults(timeout=1.0, timeout_seconds=1.0)) as server:
         with pytest.raises(ReadTimeout):
-            server.sdk_client(TwilioHttpClient(timeout=0.05)).messages.create(to=TO, from_=SENDER, body="Hello")
+            server.sdk_client(TwilioHttpClient(timeout=0.25)).messages.create(to=TO, from_=SENDER, body="Hello")
         server.wait_idle()
         assert len(server.sent_to(TO)) == 1
 
