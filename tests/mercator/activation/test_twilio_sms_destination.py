@@ -179,6 +179,15 @@ def test_an_unknown_send_is_reconciled_with_the_messages_twilio_holds(fault, wai
         assert server.requests["create_message"] == (2 if fault == "server_error" else 1)
 
 
+def test_no_phone_number_or_body_reaches_the_logs(standin, waits, caplog):
+    caplog.set_level(logging.INFO)  # Airflow's level (at DEBUG urllib3 itself logs each URL)
+    destination = sms(standin, waits)
+    destination.upsert("winback_sms", [member(1)], "run-1")
+    destination.reconcile("winback_sms", [member(2)], "run-2")  # lists the number's messages (GET ?To=)
+    assert standin.requests["list_messages"] == 1 and len(standin.messages) == 2
+    assert caplog.records and not any(text in caplog.text for text in ("4155550001", "4155550002", "Ada1", "Ada2"))
+
+
 def test_a_number_holding_other_messages_but_not_this_one_stays_unknown(standin, waits):
     sms(standin, waits, template="Hello {first_name}").upsert("welcome_sms", [member(1)], "run-0")
     (outcome,) = sms(standin, waits).reconcile("winback_sms", [member(1)], "run-1")
@@ -240,4 +249,4 @@ def test_the_auth_token_never_shows(standin, waits, caplog):
     assert {o.status for o in outcomes} == {"delivered", "rejected", "unknown", "failed"}
     shown = " ".join([caplog.text, repr(outcomes), repr(destination.connection), repr(vars(destination)),
                       *errors])
-    assert "Twilio" in caplog.text and SENTINEL not in shown
+    assert "twilio_sms winback_sms" in caplog.text and SENTINEL not in shown
