@@ -6,13 +6,12 @@ and the output is the same whatever the number of workers.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from mercator import contract
+from mercator.demo.csvtext import csv_line, csv_text
 from mercator.demo.formatting import Clock
 from mercator.demo.malformed import malformed_row
 from mercator.demo.params import DemoParams
@@ -31,14 +30,19 @@ class Sink:
     visitors: dict[str, str] = field(default_factory=dict)
     shared_visitors: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     ad_clicks: Counter[tuple[int, str]] = field(default_factory=Counter)
+    _files: dict[tuple[str, str], list[list[object]]] = field(default_factory=dict, repr=False)
 
     def add(self, path: str, delivery: str, **values: object) -> None:
         """A row of entity `path` (columns by name, missing ones empty) for delivery file `delivery`."""
-        row = EMPTY_ROWS[path].copy()
+        template = EMPTY_ROWS[path]
+        row = template.copy()
         row.update(values)
-        if len(row) != len(EMPTY_ROWS[path]):
-            raise KeyError(f"not a column of {path}: {sorted(row.keys() - EMPTY_ROWS[path].keys())}")
-        self.rows[f"{path}/{path.split('/')[1]}_{delivery}.csv"].append(list(row.values()))
+        if len(row) != len(template):
+            raise KeyError(f"not a column of {path}: {sorted(row.keys() - template.keys())}")
+        rows = self._files.get((path, delivery))
+        if rows is None:
+            rows = self._files[path, delivery] = self.rows[f"{path}/{path.split('/')[1]}_{delivery}.csv"]
+        rows.append([*row.values()])
 
     def record(self, source: str, entity: str, record_id: str, person_id: str) -> None:
         self.records.append((source, entity, record_id, person_id))
@@ -68,32 +72,25 @@ def encode(sink: Sink, params: DemoParams, bad_rng: random.Random) -> BatchResul
     """CSV-encode each file's rows (contract column order), inserting malformed rows if asked."""
     chunks = {}
     for file, rows in sink.rows.items():
-        entity = contract.entity(file.rsplit("/", 1)[0])
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        bad: list[tuple[int, str]] = []
         if not params.malformed_share:
-            writer.writerows(rows)
-            chunks[file] = FileChunk(buffer.getvalue(), len(rows), bad)
+            chunks[file] = FileChunk(csv_text(rows), len(rows), [])
             continue
-        line = 0
+        entity = contract.entity(file.rsplit("/", 1)[0])
+        lines: list[str] = []
+        bad: list[tuple[int, str]] = []
         for values in rows:
-            writer.writerow(values)
-            line += 1
+            lines.append(csv_line(values))
             if bad_rng.random() < params.malformed_share:
                 kind, broken = malformed_row(bad_rng, entity, values)
-                writer.writerow(broken)
-                line += 1
-                bad.append((line, kind))
-        chunks[file] = FileChunk(buffer.getvalue(), line, bad)
-    records = io.StringIO()
-    csv.writer(records, lineterminator="\n").writerows(sink.records)
-    for anonymous_id, owner in sink.visitors.items():
-        records.write(f"web,visitors,{anonymous_id},{owner}\n")
+                lines.append(csv_line(broken))
+                bad.append((len(lines), kind))
+        chunks[file] = FileChunk("".join(lines), len(lines), bad)
+    records = csv_text(sink.records)
+    records += "".join([f"web,visitors,{anonymous_id},{owner}\n" for anonymous_id, owner in sink.visitors.items()])
     shared = [
         (a, sink.visitors[a], other) for a, others in sink.shared_visitors.items() for other in sorted(others)
     ]
-    return BatchResult(chunks, records.getvalue(), shared, sink.ad_clicks)
+    return BatchResult(chunks, records, shared, sink.ad_clicks)
 
 
 def generate_batch(params: DemoParams, batch: int) -> BatchResult:
