@@ -99,7 +99,8 @@ class Clock:
         return self._dates[day + self.MARGIN_DAYS] + self._TIMES[sec] + suffix
 
     def iso_millis(self, t: float) -> str:
-        return f"{self.iso(t, '')}.{int(t * 86_400_000) % 1000:03d}Z"
+        day, sec = divmod(math.floor(t * 86400), 86400)
+        return f"{self._dates[day + self.MARGIN_DAYS]}{self._TIMES[sec]}.{int(t * 86_400_000) % 1000:03d}Z"
 
     def date(self, t: float) -> str:
         return self._dates[math.floor(t * 86400) // 86400 + self.MARGIN_DAYS]

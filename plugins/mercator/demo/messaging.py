@@ -42,7 +42,7 @@ class Messaging:
         }
         copies = 2 if self.rng.random() < self.p.webhook_retry_share else 1
         for _ in range(copies):
-            self.out.add("email/events", self.clock.quarter(t), **row)
+            self.out.add_values("email/events", self.clock.quarter(t), row)
             row = {**row, "sg_event_id": f"{self.rng.getrandbits(128):032x}"[:22]}
 
     def email_send(
@@ -100,13 +100,10 @@ class Messaging:
             else ("failed", "30005")
         )
         for status, error in (("queued", None), ("sent", None), final):
-            self.out.add(
+            self.out.add_values(
                 "sms/events",
                 self.clock.quarter(t),
-                **base,
-                MessageStatus=status,
-                ErrorCode=error,
-                timestamp=self.clock.iso(t),
+                {**base, "MessageStatus": status, "ErrorCode": error, "timestamp": self.clock.iso(t)},
             )
             t += rng.uniform(1, 20) * SECOND
 

@@ -169,18 +169,21 @@ class Life:
         logged_in = me.registered_at is not None and me.registered_at <= t
         user_id = me.customer_id if logged_in and rng.random() < 0.5 else None
         base = {"anonymous_id": anonymous_id, "device_type": device.device_type}
+        add, clock = self.out.add_values, self.clock
 
         def event(name: str, **extra: object) -> None:
             nonlocal t
-            self.out.add(
+            add(
                 "web/events",
-                self.clock.quarter(t),
-                event_id=uuid_from(rng),
-                event_name=name,
-                occurred_at=self.clock.iso_millis(t),
-                user_id=user_id,
-                **base,
-                **extra,
+                clock.quarter(t),
+                {
+                    "event_id": uuid_from(rng),
+                    "event_name": name,
+                    "occurred_at": clock.iso_millis(t),
+                    "user_id": user_id,
+                    **base,
+                    **extra,
+                },
             )
             t += rng.expovariate(1 / 1.5) * MINUTE + 5 / 86400
 
@@ -222,18 +225,22 @@ class Life:
         logged_in = me.registered_at is not None and me.registered_at <= t
         user_id = me.customer_id if logged_in else None
 
+        add, clock = self.out.add_values, self.clock
+
         def event(name: str, **extra: object) -> None:
             nonlocal t
-            self.out.add(
+            add(
                 "app/events",
-                self.clock.quarter(t),
-                event_id=uuid_from(rng),
-                device_id=device.device_id,
-                user_id=user_id,
-                event_name=name,
-                occurred_at=self.clock.iso(t, "+00:00"),
-                platform=device.platform,
-                **extra,
+                clock.quarter(t),
+                {
+                    "event_id": uuid_from(rng),
+                    "device_id": device.device_id,
+                    "user_id": user_id,
+                    "event_name": name,
+                    "occurred_at": clock.iso(t, "+00:00"),
+                    "platform": device.platform,
+                    **extra,
+                },
             )
             t += rng.expovariate(1 / 1.2) * MINUTE + 3 / 86400
 
