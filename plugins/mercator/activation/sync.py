@@ -226,15 +226,14 @@ def _record_outcomes(con, inputs: PlanInputs, members: list[Member], outcomes: l
 def _keep_ids(con, inputs: PlanInputs, members: list[Member], outcomes: list[Outcome], audience: str | None) -> None:
     """Keep the destination ids found for these members (looked up once, used by later removals)."""
     known = {m.customer_key: m.remote_id for m in members}
-    found = [[remote_id, inputs.destination, key] for key, remote_id in
-             {o.customer_key: o.remote_id for o in outcomes if o.remote_id}.items() if remote_id != known.get(key)]
-    _insert_rows(
+    found = {key: remote_id for key, remote_id in {o.customer_key: o.remote_id for o in outcomes if o.remote_id}.items()
+             if remote_id != known.get(key)}
+    _over_frame(
         con,
         "update activation.sync_state as s set remote_id = b.remote_id from batch_rows as b"
-        " where s.destination = b.destination and s.customer_key = b.customer_key"
-        + (f" and s.audience = '{audience.replace(chr(39), chr(39) * 2)}'" if audience else ""),
-        ("remote_id", "destination", "customer_key"),
-        found,
+        " where s.destination = ? and s.customer_key = b.customer_key and (? is null or s.audience = ?)",
+        pd.DataFrame({"customer_key": list(found), "remote_id": list(found.values())}),
+        [inputs.destination, audience, audience],
     )
 
 
