@@ -20,6 +20,17 @@ conversions as (
 
 ),
 
+valued as (
+
+    select
+        path_touches.*,
+        conversions.conversion_value
+    from path_touches
+    inner join conversions
+        on path_touches.order_key = conversions.order_key
+
+),
+
 positioned as (
 
     select
@@ -27,6 +38,7 @@ positioned as (
         touchpoint_id,
         channel,
         campaign,
+        conversion_value,
         row_number() over (partition by order_key order by touched_at, touchpoint_id) as touch_position,
         count(*) over (partition by order_key) as touch_count,
         row_number() over (
@@ -38,7 +50,7 @@ positioned as (
             * {{ dbt.datediff('touched_at', 'converted_at', 'second') }} / 86400.0
             / {{ var('attribution_time_decay_half_life_days') }}
         ) as decay_weight
-    from path_touches
+    from valued
 
 ),
 
@@ -63,36 +75,60 @@ weighted as (
 
 ),
 
-unpivoted as (
+rule_models as (
 
-    {% set models = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay'] %}
-    {% for model in models %}
-        select
-            order_key,
-            touchpoint_id,
-            channel,
-            campaign,
-            '{{ model }}' as model,
-            {{ model }} as credit
-        from weighted
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select 'first_touch' as model
+    union all
+
+    select 'last_touch' as model
+    union all
+
+    select 'last_non_direct' as model
+    union all
+
+    select 'linear' as model
+    union all
+
+    select 'position_based' as model
+    union all
+
+    select 'time_decay' as model
+
+),
+
+credits as (
+
+    select
+        weighted.order_key,
+        weighted.touchpoint_id,
+        rule_models.model,
+        weighted.channel,
+        weighted.campaign,
+        weighted.conversion_value,
+        case rule_models.model
+            when 'first_touch' then weighted.first_touch
+            when 'last_touch' then weighted.last_touch
+            when 'last_non_direct' then weighted.last_non_direct
+            when 'linear' then weighted.linear
+            when 'position_based' then weighted.position_based
+            when 'time_decay' then weighted.time_decay
+        end as credit
+    from weighted
+    cross join rule_models
 
 ),
 
 final as (
 
     select
-        unpivoted.order_key,
-        unpivoted.touchpoint_id,
-        unpivoted.model,
-        unpivoted.channel,
-        unpivoted.campaign,
-        unpivoted.credit,
-        unpivoted.credit * conversions.conversion_value as revenue
-    from unpivoted
-    inner join conversions
-        on unpivoted.order_key = conversions.order_key
+        order_key,
+        touchpoint_id,
+        model,
+        channel,
+        campaign,
+        credit,
+        credit * conversion_value as revenue
+    from credits
 
 )
 
