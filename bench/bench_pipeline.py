@@ -72,9 +72,11 @@ def _timed(cmd: list[str], env: dict[str, str]) -> dict:
 def run_identity(landing: str, warehouse: str) -> None:
     """Child mode: score identity resolution and print it as JSON."""
     import duckdb
+    from mercator.config import duckdb_resources
     from mercator.evaluation import identity_quality
 
-    with duckdb.connect(warehouse, read_only=True) as con:
+    with duckdb.connect(warehouse, read_only=True, config=duckdb_resources(Path(warehouse))) as con:
+        con.execute("set enable_progress_bar = false")
         print(json.dumps(identity_quality(con, Path(landing))))
 
 

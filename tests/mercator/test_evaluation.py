@@ -1,10 +1,12 @@
-"""Pairwise precision/recall against brute-force pair enumeration."""
+"""Pairwise precision/recall (counted in DuckDB) against brute-force pair enumeration."""
 
 from __future__ import annotations
 
 import itertools
 import random
 
+import duckdb
+import pandas as pd
 from mercator.evaluation import pairwise_score
 
 
@@ -15,16 +17,23 @@ def _brute(records):
     return len(pred & true) / len(pred), len(pred & true) / len(true)
 
 
+def _score(records):
+    con = duckdb.connect()
+    frame = pd.DataFrame(records, columns=["idx", "predicted", "true_group"])
+    con.register("records", frame)
+    return pairwise_score(con, "records", "predicted", "true_group")
+
+
 def test_matches_brute_force_on_random_groupings():
     rng = random.Random(3)
     records = [(f"r{i}", rng.choice(["a", "b", "c", None]), rng.choice(["x", "y"])) for i in range(60)]
-    score = pairwise_score(records)
+    score = _score(records)
     precision, recall = _brute(records)
     assert (score.precision, score.recall) == (precision, recall)
 
 
 def test_perfect_and_unlinked_groupings():
     truth = [("1", "p", "p"), ("2", "p", "p"), ("3", "q", "q")]
-    assert pairwise_score(truth).precision == pairwise_score(truth).recall == 1.0
-    unlinked = pairwise_score([(r, None, t) for r, _, t in truth])
+    assert _score(truth).precision == _score(truth).recall == 1.0
+    unlinked = _score([(r, None, t) for r, _, t in truth])
     assert unlinked.recall == 0.0 and unlinked.predicted_pairs == 0
