@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 
 SNIFF_BYTES = 8192
+DECODE_CHUNK_BYTES = 1 << 24
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 MAGIC = {
     b"\x89PNG": "a PNG image",
@@ -40,6 +42,16 @@ class Utf8Text:
     has_invalid_lines: bool
 
 
+def _check_utf8(data: bytes) -> None:
+    """Raise UnicodeDecodeError unless `data` is valid UTF-8, decoding a chunk at a time (a
+    whole-file decode would hold a second copy of a large delivery)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(view), DECODE_CHUNK_BYTES):
+        decoder.decode(view[start:start + DECODE_CHUNK_BYTES])
+    decoder.decode(b"", final=True)
+
+
 def to_utf8(data: bytes, kind: str) -> Utf8Text:
     """Classify and, when needed, transcode a text delivery (`kind` names the format in reasons)."""
     head = data[:SNIFF_BYTES]
@@ -47,7 +59,7 @@ def to_utf8(data: bytes, kind: str) -> Utf8Text:
         return _transcode(data, "utf-16" if head.startswith(UTF16_BOMS) else _utf16_order(head))
     _reject_non_text(head, kind)
     try:
-        data.decode("utf-8")
+        _check_utf8(data)
     except UnicodeDecodeError:
         if VALID_MULTIBYTE_UTF8.search(data):
             return Utf8Text(data, "utf-8", has_invalid_lines=True)
