@@ -52,7 +52,7 @@ def run_stage(stage: str) -> None:
 
 
 def _timed(cmd: list[str], env: dict[str, str]) -> dict:
-    """Run `cmd`; its wall time and the peak RSS of it and its children (dbt included), from wait4."""
+    """Run `cmd`; its wall time, CPU time and the peak RSS of it and its children (dbt included), from wait4."""
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
@@ -66,6 +66,7 @@ def _timed(cmd: list[str], env: dict[str, str]) -> dict:
     result = json.loads(lines[-1]) if lines else {}
     result.setdefault("seconds", round(time.perf_counter() - start, 2))
     result["peak_mb"] = round(usage.ru_maxrss / 1024)
+    result["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)  # comparable on a busy machine
     return result
 
 
