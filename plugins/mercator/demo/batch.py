@@ -10,42 +10,43 @@ import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from mercator import contract
-from mercator.demo.csvtext import csv_line, csv_text
 from mercator.demo.formatting import Clock
 from mercator.demo.malformed import malformed_row
 from mercator.demo.params import DemoParams
 from mercator.demo.purchases import simulate_person
+from mercator.demo.tables import TimeFormat, csv_lines, delivery_files, format_columns, id_stream
 
 BATCH_SIZE = 1000
-EMPTY_ROWS = {e.path: dict.fromkeys(c.name for c in e.columns) for e in contract.ENTITIES}
+EMPTY_ROWS = {e.path: dict.fromkeys((c.name for c in e.columns), "") for e in contract.ENTITIES}
 
 
 @dataclass
 class Sink:
-    """Collects one batch's rows per delivery file, its truth records and ad clicks per day."""
+    """Collects one batch's rows per entity (contract-ordered tuples, see `tables`) with each row's
+    delivery (a day, filed by its quarter, or a label), its truth records and ad clicks per day."""
 
-    rows: dict[str, list[list[object]]] = field(default_factory=lambda: defaultdict(list))
+    rows: dict[str, list[tuple]] = field(default_factory=lambda: defaultdict(list))
+    deliveries: dict[str, list[object]] = field(default_factory=lambda: defaultdict(list))
     records: list[tuple[str, str, str, str]] = field(default_factory=list)
     visitors: dict[str, str] = field(default_factory=dict)
     shared_visitors: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     ad_clicks: Counter[tuple[int, str]] = field(default_factory=Counter)
-    _files: dict[tuple[str, str], list[list[object]]] = field(default_factory=dict, repr=False)
 
-    def add(self, path: str, delivery: str, **values: object) -> None:
-        """A row of entity `path` (columns by name, missing ones empty) for delivery file `delivery`."""
-        self.add_values(path, delivery, values)
-
-    def add_values(self, path: str, delivery: str, values: dict[str, object]) -> None:
-        """As `add`, the columns given as a dict (saves building keyword arguments on hot paths)."""
+    def add(self, path: str, delivery: object, **values: object) -> None:
+        """A row of entity `path` (columns by name; missing or None ones empty) for delivery `delivery`."""
         template = EMPTY_ROWS[path]
         row = {**template, **values}
         if len(row) != len(template):
             raise KeyError(f"not a column of {path}: {sorted(row.keys() - template.keys())}")
-        rows = self._files.get((path, delivery))
-        if rows is None:
-            rows = self._files[path, delivery] = self.rows[f"{path}/{path.split('/')[1]}_{delivery}.csv"]
-        rows.append([*row.values()])
+        self.rows[path].append(tuple(["" if v is None else v for v in row.values()]))
+        self.deliveries[path].append(delivery)
+
+    def table(self, path: str) -> tuple[list[tuple], list[object]]:
+        """The row and delivery lists of an entity, for hot paths appending contract-ordered tuples."""
+        return self.rows[path], self.deliveries[path]
 
     def record(self, source: str, entity: str, record_id: str, person_id: str) -> None:
         self.records.append((source, entity, record_id, person_id))
@@ -55,10 +56,21 @@ class Sink:
         if owner != person_id:
             self.shared_visitors[anonymous_id].add(person_id)
 
+    def files(self, clock: Clock, ids: np.random.Generator) -> dict[str, tuple[list[list[str]], list[str], list[int]]]:
+        """Per delivery file: its entity's formatted columns and CSV lines, and the numbers of its rows."""
+        times = TimeFormat(clock)
+        files = {}
+        for path, rows in self.rows.items():
+            columns = format_columns(path, rows, times, ids)
+            lines = csv_lines(columns)
+            for file, numbers in delivery_files(path, self.deliveries[path], times).items():
+                files[file] = (columns, lines, numbers.tolist())
+        return files
+
 
 @dataclass
 class FileChunk:
-    text: str
+    data: bytes
     lines: int
     malformed: list[tuple[int, str]]  # (1-based line within the chunk, kind)
 
@@ -66,40 +78,51 @@ class FileChunk:
 @dataclass
 class BatchResult:
     chunks: dict[str, FileChunk]
-    records: str
+    records: bytes
     shared_visitors: list[tuple[str, str, str]]
     ad_clicks: Counter[tuple[int, str]]
 
 
-def encode(sink: Sink, params: DemoParams, bad_rng: random.Random) -> BatchResult:
-    """CSV-encode each file's rows (contract column order), inserting malformed rows if asked."""
+def _chunk(
+    entity: contract.Entity, columns: list[list[str]], lines: list[str], numbers: list[int], share: float,
+    bad_rng: random.Random,
+) -> FileChunk:
+    """A file's rows as CSV, with a malformed copy after a share of them (each listed by its line)."""
+    if not share:
+        return FileChunk(("\n".join([lines[i] for i in numbers]) + "\n").encode(), len(numbers), [])
+    written: list[str] = []
+    bad: list[tuple[int, str]] = []
+    for number in numbers:
+        written.append(lines[number])
+        if bad_rng.random() < share:
+            kind, broken = malformed_row(bad_rng, entity, [column[number] for column in columns])
+            written.extend(csv_lines([[value] for value in broken]))
+            bad.append((len(written), kind))
+    return FileChunk(("\n".join(written) + "\n").encode(), len(written), bad)
+
+
+def encode(
+    sink: Sink, clock: Clock, params: DemoParams, ids: np.random.Generator, bad_rng: random.Random
+) -> BatchResult:
+    """CSV-encode each delivery file's rows (contract column order), inserting malformed rows if asked."""
     chunks = {}
-    for file, rows in sink.rows.items():
-        if not params.malformed_share:
-            chunks[file] = FileChunk(csv_text(rows), len(rows), [])
-            continue
+    for file, (columns, lines, numbers) in sink.files(clock, ids).items():
         entity = contract.entity(file.rsplit("/", 1)[0])
-        lines: list[str] = []
-        bad: list[tuple[int, str]] = []
-        for values in rows:
-            lines.append(csv_line(values))
-            if bad_rng.random() < params.malformed_share:
-                kind, broken = malformed_row(bad_rng, entity, values)
-                lines.append(csv_line(broken))
-                bad.append((len(lines), kind))
-        chunks[file] = FileChunk("".join(lines), len(lines), bad)
-    records = csv_text(sink.records)
+        chunks[file] = _chunk(entity, columns, lines, numbers, params.malformed_share, bad_rng)
+    records = "".join([f"{s},{e},{r},{p}\n" for s, e, r, p in sink.records])
     records += "".join([f"web,visitors,{anonymous_id},{owner}\n" for anonymous_id, owner in sink.visitors.items()])
     shared = [
         (a, sink.visitors[a], other) for a, others in sink.shared_visitors.items() for other in sorted(others)
     ]
-    return BatchResult(chunks, records, shared, sink.ad_clicks)
+    return BatchResult(chunks, records.encode(), shared, sink.ad_clicks)
 
 
 def generate_batch(params: DemoParams, batch: int) -> BatchResult:
     """Persons batch*BATCH_SIZE onwards; now and then two neighbours share a browser."""
-    rng = random.Random(f"mercator-demo/{params.seed}/{batch}")
-    bad_rng = random.Random(f"mercator-demo/{params.seed}/{batch}/malformed")
+    name = f"mercator-demo/{params.seed}/{batch}"
+    rng = random.Random(name)
+    bad_rng = random.Random(f"{name}/malformed")
+    ids = id_stream(f"{name}/ids")
     clock = Clock(params.start, params.window_days)
     sink = Sink()
     first = batch * BATCH_SIZE
@@ -108,4 +131,4 @@ def generate_batch(params: DemoParams, batch: int) -> BatchResult:
         browser = simulate_person(rng, params, clock, sink, index, shared_from)
         pair = rng.random() < params.shared_device_share / 2 and shared_from is None
         shared_from = browser if pair else None
-    return encode(sink, params, bad_rng)
+    return encode(sink, clock, params, ids, bad_rng)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from mercator.demo import reference as ref
 from mercator.demo.formatting import scrambled, uuid_from
 from mercator.demo.params import DemoParams
+from mercator.demo.processes import pick
 
 COOKIE_LIFETIME_DAYS = 120.0
 COOKIE_HISTORY_DAYS = 200.0  # cookies in use at the window start were set up to this long before
@@ -54,10 +55,10 @@ class Identity:
 
 def _emails(rng: random.Random, index: int, first: str, last: str) -> list[str]:
     number = scrambled(index, 10_000_000)
-    personal = rng.choice((f"{first}.{last}{number}", f"{first[0]}{last}{number}", f"{first}{number}"))
-    emails = [f"{personal}@{rng.choice(ref.EMAIL_DOMAINS)}"]
+    personal = pick(rng, (f"{first}.{last}{number}", f"{first[0]}{last}{number}", f"{first}{number}"))
+    emails = [f"{personal}@{pick(rng, ref.EMAIL_DOMAINS)}"]
     if rng.random() < 0.3:
-        emails.append(f"{first}.{last}.{number}@{rng.choice(ref.WORK_DOMAINS)}")
+        emails.append(f"{first}.{last}.{number}@{pick(rng, ref.WORK_DOMAINS)}")
     return emails
 
 
@@ -70,7 +71,7 @@ def _phones(rng: random.Random, index: int, country: str, area: str) -> list[str
             phones.append(f"+447{scrambled(key, 1_000_000_000):09d}")
         else:
             phones.append(
-                f"+1{area if k == 0 else rng.choice(ref.US_CITIES)[1]}{6_000_000 + scrambled(key, 4_000_000)}"
+                f"+1{area if k == 0 else pick(rng, ref.US_CITIES)[1]}{6_000_000 + scrambled(key, 4_000_000)}"
             )
     return phones
 
@@ -89,12 +90,12 @@ def _web_devices(rng: random.Random, window_days: int) -> list[WebDevice]:
 
 
 def make_identity(rng: random.Random, index: int, params: DemoParams) -> Identity:
-    first, last = rng.choice(ref.FIRST_NAMES), rng.choice(ref.LAST_NAMES)
+    first, last = pick(rng, ref.FIRST_NAMES), pick(rng, ref.LAST_NAMES)
     if rng.random() < params.foreign_share:
-        country, city, area = "GB", rng.choice(ref.GB_CITIES), ""
+        country, city, area = "GB", pick(rng, ref.GB_CITIES), ""
     else:
         country = params.default_country
-        city, area = rng.choice(ref.US_CITIES)
+        city, area = pick(rng, ref.US_CITIES)
     year = rng.randint(1950, 2006)
     apps = 0
     if rng.random() < params.app_user_share:
@@ -109,5 +110,5 @@ def make_identity(rng: random.Random, index: int, params: DemoParams) -> Identit
         emails=_emails(rng, index, first, last),
         phones=_phones(rng, index, country, area),
         web_devices=_web_devices(rng, params.window_days),
-        app_devices=[AppDevice(uuid_from(rng).upper(), rng.choice(("ios", "android"))) for _ in range(apps)],
+        app_devices=[AppDevice(uuid_from(rng).upper(), pick(rng, ("ios", "android"))) for _ in range(apps)],
     )

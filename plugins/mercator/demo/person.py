@@ -8,16 +8,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mercator.demo import reference as ref
-from mercator.demo.formatting import Clock, hex_id, typed_email, typed_phone, uuid_from
+from mercator.demo.formatting import Clock, hex_id, typed_email, typed_phone
 from mercator.demo.identities import Identity, WebDevice
 from mercator.demo.messaging import Messaging
 from mercator.demo.params import CHANNEL_BY_NAME, DemoParams
-from mercator.demo.processes import poisson, sample_journey
+from mercator.demo.processes import pick, poisson, sample_journey
 
 if TYPE_CHECKING:
     from mercator.demo.batch import Sink
 
 JOURNEY_LOOKBACK_DAYS = 60.0
+PAID = ("Paid Search", "Paid Social", "Display")
+CLICK_PARAM = {"google": "gclid", "tiktok": "ttclid"}
+PAID_REFERRER = {
+    "google": "https://www.google.com/",
+    "facebook": "https://m.facebook.com/",
+    "instagram": "https://l.instagram.com/",
+    "tiktok": "https://www.tiktok.com/",
+}
+NO_REFERRAL = ("",) * 8  # page_url, referrer, utm_source, utm_medium, utm_campaign, utm_content, utm_term, click_id
 MINUTE = 1 / 1440
 # Ads consent of a CRM contact (granted, unknown, revoked), drawn from the person's own stream so
 # that adding it changed nothing else the generator writes.
@@ -108,151 +117,121 @@ class Life:
         self.web_session(t, channel, order)
         return "web"
 
-    def landing(self, t: float, channel: str) -> dict[str, object]:
-        """The first page view's acquisition fields (utm_*, referrer, click_id) for a channel."""
+    def landing(self, t: float, channel: str) -> tuple[str, ...]:
+        """The first page view's page_url and acquisition fields (referrer, utm_*, click_id), in
+        web/events column order, for a channel."""
         rng, month = self.rng, self.clock.date(t)[:7]
-        page = rng.choice(ref.PAGES)
-        fields: dict[str, object] = {}
-        query = ""
-        if channel in ("Paid Search", "Paid Social", "Display"):
-            campaign = rng.choice(CHANNEL_BY_NAME[channel].campaigns)
-            click_param = {"google": "gclid", "tiktok": "ttclid"}.get(campaign.utm_source, "fbclid")
+        page = pick(rng, ref.PAGES)
+        url = f"{ref.SITE}{page}"
+        if channel in PAID:
+            campaign = pick(rng, CHANNEL_BY_NAME[channel].campaigns)
             click_id = f"{rng.getrandbits(96):024x}"
-            fields = {
-                "utm_source": campaign.utm_source,
-                "utm_medium": campaign.utm_medium,
-                "utm_campaign": campaign.utm_campaign,
-                "click_id": click_id,
-                "utm_term": "linen shirt" if channel == "Paid Search" and rng.random() < 0.3 else None,
-                "utm_content": f"ad_{rng.randint(1, 6)}" if channel != "Paid Search" else None,
-            }
-            query = (
-                f"?utm_source={campaign.utm_source}&utm_medium={campaign.utm_medium}"
-                f"&utm_campaign={campaign.utm_campaign}&{click_param}={click_id}"
-            )
-            fields["referrer"] = {
-                "google": "https://www.google.com/",
-                "facebook": "https://m.facebook.com/",
-                "instagram": "https://l.instagram.com/",
-                "tiktok": "https://www.tiktok.com/",
-            }[campaign.utm_source]
+            term = "linen shirt" if channel == "Paid Search" and rng.random() < 0.3 else ""
+            content = f"ad_{1 + int(rng.random() * 6)}" if channel != "Paid Search" else ""
             self.out.ad_clicks[(math.floor(t), campaign.campaign_id)] += 1
-        elif channel == "Organic Search":
-            fields = {"referrer": rng.choice(ref.ORGANIC_REFERRERS)}
-        elif channel == "Referral":
-            fields = {"referrer": rng.choice(ref.REFERRAL_SITES)}
-        elif channel == "Email":
-            name = self.msg.email_campaign(month)
-            self.msg.email_send(
-                self.contact.email if self.contact else "",
-                t - rng.expovariate(8.0),
-                name,
-                clicked_url=f"{ref.SITE}{page}?utm_source=newsletter&utm_medium=email&utm_campaign={name}",
+            return (
+                f"{url}?utm_source={campaign.utm_source}&utm_medium={campaign.utm_medium}"
+                f"&utm_campaign={campaign.utm_campaign}&{CLICK_PARAM.get(campaign.utm_source, 'fbclid')}={click_id}",
+                PAID_REFERRER[campaign.utm_source],
+                campaign.utm_source,
+                campaign.utm_medium,
+                campaign.utm_campaign,
+                content,
+                term,
+                click_id,
             )
-            fields = {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": name}
+        if channel == "Organic Search":
+            return (url, pick(rng, ref.ORGANIC_REFERRERS), "", "", "", "", "", "")
+        if channel == "Referral":
+            return (url, pick(rng, ref.REFERRAL_SITES), "", "", "", "", "", "")
+        if channel == "Email":
+            name = self.msg.email_campaign(month)
             query = f"?utm_source=newsletter&utm_medium=email&utm_campaign={name}"
-        elif channel == "SMS":
+            self.msg.email_send(
+                self.contact.email if self.contact else "", t - rng.expovariate(8.0), name, clicked_url=url + query
+            )
+            return (url + query, "", "newsletter", "email", name, "", "", "")
+        if channel == "SMS":
             name = f"{month}_sms_offer"
             self.msg.sms_send(self.me.phones[0], t - rng.expovariate(24.0), name)
-            fields = {"utm_source": "sms", "utm_medium": "sms", "utm_campaign": name}
-            query = f"?utm_source=sms&utm_medium=sms&utm_campaign={name}"
-        fields["page_url"] = f"{ref.SITE}{page}{query}"
-        return fields
+            return (f"{url}?utm_source=sms&utm_medium=sms&utm_campaign={name}", "", "sms", "sms", name, "", "", "")
+        return (url, "", "", "", "", "", "", "")
 
     def web_session(self, t: float, channel: str, order: dict[str, object] | None) -> None:
         me, rng = self.me, self.rng
         device = (
-            self.shared_device if self.shared_device and rng.random() < 0.3 else rng.choice(me.web_devices)
+            self.shared_device if self.shared_device and rng.random() < 0.3 else pick(rng, me.web_devices)
         )
         anonymous_id = device.anonymous_id(rng, t)
         self.out.visitor(anonymous_id, me.person_id)
         logged_in = me.registered_at is not None and me.registered_at <= t
-        user_id = me.customer_id if logged_in and rng.random() < 0.5 else None
-        base = {"anonymous_id": anonymous_id, "device_type": device.device_type}
-        add, clock = self.out.add_values, self.clock
+        user_id = me.customer_id if logged_in and rng.random() < 0.5 else ""
+        device_type = device.device_type
+        rows, days = self.out.table("web/events")
+        expo, random_ = rng.expovariate, rng.random
 
-        def event(name: str, **extra: object) -> None:
+        def event(name: str, url: str = "", product: str = "", email: str = "", order_id: str = "",
+                  revenue: str = "", landing: tuple[str, ...] = NO_REFERRAL) -> None:
             nonlocal t
-            add(
-                "web/events",
-                clock.quarter(t),
-                {
-                    "event_id": uuid_from(rng),
-                    "event_name": name,
-                    "occurred_at": clock.iso_millis(t),
-                    "user_id": user_id,
-                    **base,
-                    **extra,
-                },
-            )
-            t += rng.expovariate(1 / 1.5) * MINUTE + 5 / 86400
+            rows.append((None, anonymous_id, user_id, email, name, t, url or landing[0], *landing[1:],
+                         device_type, order_id, product, revenue))
+            days.append(t)
+            t += expo(1 / 1.5) * MINUTE + 5 / 86400
 
-        event("page_view", **self.landing(t, channel))
+        event("page_view", landing=self.landing(t, channel))
         for _ in range(1 + poisson(rng, 0.5)):
-            product = rng.choice(ref.PRODUCTS)
-            event("product_view", page_url=f"{ref.SITE}/products/{product[0]}", product_id=product[0])
+            product = pick(rng, ref.PRODUCTS)[0]
+            event("product_view", f"{ref.SITE}/products/{product}", product)
         if order is None:
-            if user_id is None and logged_in and rng.random() < 0.2:
+            if not user_id and logged_in and random_() < 0.2:
                 user_id = me.customer_id
-                event("login", page_url=f"{ref.SITE}/account/login")
-            if rng.random() < 0.25:
-                event("add_to_cart", product_id=rng.choice(ref.PRODUCTS)[0])
+                event("login", f"{ref.SITE}/account/login")
+            if random_() < 0.25:
+                event("add_to_cart", product=pick(rng, ref.PRODUCTS)[0])
             if self.contact is None and self.wants_newsletter:
                 self.wants_newsletter = False
-                event("form_submit", email=typed_email(rng, me.emails[0]), page_url=f"{ref.SITE}/newsletter")
+                event("form_submit", f"{ref.SITE}/newsletter", email=typed_email(rng, me.emails[0]))
                 self.create_contact(t, with_profile=False)
             return
-        event("add_to_cart", product_id=order["first_product"])
-        if user_id is None and logged_in and not order["registers"]:
+        event("add_to_cart", product=order["first_product"])
+        if not user_id and logged_in and not order["registers"]:
             user_id = me.customer_id
             event("login")
-        event("begin_checkout", page_url=f"{ref.SITE}/checkout")
+        event("begin_checkout", f"{ref.SITE}/checkout")
         if order.get("registers"):
             user_id = me.customer_id
             event("sign_up", email=order["email"])
         order["anonymous_id"] = anonymous_id
         order["at"] = t
-        event(
-            "purchase", order_id=order["order_id"], revenue=order["revenue"], page_url=f"{ref.SITE}/thank-you"
-        )
+        event("purchase", f"{ref.SITE}/thank-you", order_id=order["order_id"], revenue=order["revenue"])
 
     def app_session(self, t: float, channel: str, order: dict[str, object] | None) -> None:
         me, rng = self.me, self.rng
-        device = rng.choice(me.app_devices)
+        device = pick(rng, me.app_devices)
         if device.device_id not in self.devices_used:
             self.devices_used.add(device.device_id)
             self.out.record("app", "devices", device.device_id, me.person_id)
         logged_in = me.registered_at is not None and me.registered_at <= t
-        user_id = me.customer_id if logged_in else None
+        user_id = me.customer_id if logged_in else ""
+        device_id, platform = device.device_id, device.platform
+        rows, days = self.out.table("app/events")
+        expo = rng.expovariate
 
-        add, clock = self.out.add_values, self.clock
-
-        def event(name: str, **extra: object) -> None:
+        def event(name: str, campaign: str = "", product: str = "", order_id: str = "", revenue: str = "") -> None:
             nonlocal t
-            add(
-                "app/events",
-                clock.quarter(t),
-                {
-                    "event_id": uuid_from(rng),
-                    "device_id": device.device_id,
-                    "user_id": user_id,
-                    "event_name": name,
-                    "occurred_at": clock.iso(t, "+00:00"),
-                    "platform": device.platform,
-                    **extra,
-                },
-            )
-            t += rng.expovariate(1 / 1.2) * MINUTE + 3 / 86400
+            rows.append((None, device_id, user_id, name, t, platform, campaign, order_id, product, revenue))
+            days.append(t)
+            t += expo(1 / 1.2) * MINUTE + 3 / 86400
 
         if channel == "Push":
             event("push_open", campaign=f"{self.clock.date(t)[:7]}_push")
         else:
             event("app_open")
         for _ in range(1 + poisson(rng, 0.6)):
-            event("product_view", product_id=rng.choice(ref.PRODUCTS)[0])
+            event("product_view", product=pick(rng, ref.PRODUCTS)[0])
         if order is None:
             return
-        event("add_to_cart", product_id=order["first_product"])
+        event("add_to_cart", product=order["first_product"])
         if order.get("registers"):
             user_id = me.customer_id
             event("sign_up")
@@ -336,13 +315,13 @@ class Life:
             "birth_date": me.birth_date if profile and rng.random() < 0.6 else None,
             "loyalty_id": None if duplicate else me.loyalty_id,
             "customer_id": None if duplicate else me.customer_id,
-            "created_at": self.clock.iso(contact.created_at),
-            "updated_at": self.clock.iso(updated_at),
+            "created_at": contact.created_at,
+            "updated_at": updated_at,
             "email_consent": consent["email"],
             "sms_consent": consent["sms"],
             "push_consent": consent["push"],
             "ads_consent": consent["ads"],
-            "consent_updated_at": self.clock.iso(consent_at),
+            "consent_updated_at": consent_at,
         }
 
     def write_contacts(self) -> None:
@@ -363,9 +342,9 @@ class Life:
             consent[channel] = "revoked"
             row = {
                 **row,
-                "updated_at": self.clock.iso(max(at, known_at)),
+                "updated_at": max(at, known_at),
                 f"{channel}_consent": "revoked",
-                "consent_updated_at": self.clock.iso(at),
+                "consent_updated_at": at,
             }
             self.out.add("crm/contacts", "02_updates", **row)
         if rng.random() < self.p.duplicate_contact_share:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mercator.demo.params import DemoParams
 
 MAX_PURCHASES = 500
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ def split_cents(rng: random.Random, total: int) -> list[tuple[int, int]]:
         else:
             result.append((1, share))
     return result
+
+
+def pick(rng: random.Random, options: Sequence[T]) -> T:
+    """A uniform choice (as rng.choice, with one float draw instead of rejection-sampled bits)."""
+    return options[int(rng.random() * len(options))]
 
 
 def sample_journey(

@@ -13,6 +13,7 @@ from mercator.demo.person import JOURNEY_LOOKBACK_DAYS, Life
 from mercator.demo.processes import (
     PurchaseHistory,
     order_value_cents,
+    pick,
     poisson,
     purchase_history,
     sample_journey,
@@ -35,7 +36,7 @@ def draft_order(life: Life, t: float, cents: int, first: bool, registers: bool) 
     rng, me, p = life.rng, life.me, life.p
     discount, coupon = 0, None
     if rng.random() < p.coupon_share:
-        coupon, share = ref.COUPONS[0] if first else rng.choice(ref.COUPONS[1:])
+        coupon, share = ref.COUPONS[0] if first else pick(rng, ref.COUPONS[1:])
         discount = round(cents * share)
     account = registers or me.customer_id is not None
     if account:
@@ -43,10 +44,10 @@ def draft_order(life: Life, t: float, cents: int, first: bool, registers: bool) 
     elif rng.random() < p.test_email_share:
         email = typed_email(rng, ref.TEST_EMAIL)
     else:
-        email = typed_email(rng, rng.choice(me.emails))
-    phone = typed_phone(rng, rng.choice(me.phones)) if me.phones and rng.random() < 0.45 else None
+        email = typed_email(rng, pick(rng, me.emails))
+    phone = typed_phone(rng, pick(rng, me.phones)) if me.phones and rng.random() < 0.45 else None
     items = split_cents(rng, cents)
-    products = [rng.choice(ref.PRODUCTS) for _ in items]
+    products = [pick(rng, ref.PRODUCTS) for _ in items]
     return {
         "order_id": f"{1_000_000_000_000 + scrambled(life.index * 4096 + life.serial_next(), 10**12)}",
         "cents": cents,
@@ -64,18 +65,17 @@ def draft_order(life: Life, t: float, cents: int, first: bool, registers: bool) 
 
 
 def write_order(life: Life, order: dict[str, object], platform: str) -> None:
-    rng, p, clock, out, me = life.rng, life.p, life.clock, life.out, life.me
+    rng, p, out, me = life.rng, life.p, life.out, life.me
     t: float = order["at"]  # type: ignore[assignment]
     cents: int = order["cents"]  # type: ignore[assignment]
     discount: int = order["discount"]  # type: ignore[assignment]
-    quarter = clock.quarter(t)
     row = {
         "order_id": order["order_id"],
         "customer_id": me.customer_id if me.registered_at is not None else None,
         "email": order["email"],
         "phone": order["phone"],
         "anonymous_id": order["anonymous_id"],
-        "ordered_at": clock.iso(t),
+        "ordered_at": t,
         "total_amount": _money(cents),
         "currency": p.currency,
         "discount_amount": _money(discount),
@@ -83,14 +83,14 @@ def write_order(life: Life, order: dict[str, object], platform: str) -> None:
         "status": "paid",
         "refunded_amount": "0.00",
         "sales_channel": platform,
-        "updated_at": clock.iso(t),
+        "updated_at": t,
     }
-    out.add("shop/orders", quarter, **row)
+    out.add("shop/orders", t, **row)
     out.record("shop", "orders", str(order["order_id"]), me.person_id)
     for number, ((quantity, unit), product) in enumerate(order["items"], start=1):  # type: ignore[arg-type]
         out.add(
             "shop/order_items",
-            quarter,
+            t,
             order_id=order["order_id"],
             line_number=number,
             product_id=product[0],
@@ -112,11 +112,11 @@ def write_order(life: Life, order: dict[str, object], platform: str) -> None:
     if changed < p.window_days:
         out.add(
             "shop/orders",
-            clock.quarter(changed),
+            changed,
             **{
                 **row,
                 "status": status,
-                "updated_at": clock.iso(changed),
+                "updated_at": changed,
                 "refunded_amount": _money(refund) if refund is not None else None,
             },
         )
@@ -125,9 +125,9 @@ def write_order(life: Life, order: dict[str, object], platform: str) -> None:
 def write_store_sale(life: Life, t: float, cents: int, loyal: bool) -> None:
     """A POS transaction identified by loyalty card, a typed phone or email, a junk value, or nothing."""
     rng, p, me, out = life.rng, life.p, life.me, life.out
-    store_id, store_phone = STORE_BY_CITY.get(me.city) or rng.choice(ref.STORES)
+    store_id, store_phone = STORE_BY_CITY.get(me.city) or pick(rng, ref.STORES)
     if rng.random() < 0.15:
-        store_id, store_phone = rng.choice(ref.STORES)
+        store_id, store_phone = pick(rng, ref.STORES)
     loyalty = phone = email = None
     if loyal and me.loyalty_id is None:
         me.loyalty_id = f"LY{scrambled(life.index, 10**10):010d}"
@@ -139,11 +139,11 @@ def write_store_sale(life: Life, t: float, cents: int, loyal: bool) -> None:
     else:
         roll = rng.random()
         if roll < 0.25 and me.phones:
-            phone = typed_phone(rng, rng.choice(me.phones))
+            phone = typed_phone(rng, pick(rng, me.phones))
         elif roll < 0.25 + p.store_phone_share:
             phone = typed_phone(rng, store_phone)
         elif roll < 0.4 + p.store_phone_share:
-            email = typed_email(rng, rng.choice(me.emails))
+            email = typed_email(rng, pick(rng, me.emails))
         elif roll < 0.4 + p.store_phone_share + p.noemail_share:
             email = typed_email(rng, ref.NO_EMAIL)
     roll = rng.random()
@@ -151,13 +151,13 @@ def write_store_sale(life: Life, t: float, cents: int, loyal: bool) -> None:
     transaction_id = f"T{hex_id(life.index * 4096 + life.serial_next())}"
     out.add(
         "pos/transactions",
-        life.clock.quarter(t),
+        t,
         transaction_id=transaction_id,
         store_id=store_id,
         loyalty_id=loyalty,
         phone=phone,
         email=email,
-        occurred_at=life.clock.iso(t, ""),
+        occurred_at=t,
         total_amount=_money(cents),
         currency=p.currency,
         status=status,
