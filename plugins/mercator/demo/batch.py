@@ -6,8 +6,12 @@ and the output is the same whatever the number of workers.
 
 from __future__ import annotations
 
+import csv
+import gc
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,15 +21,15 @@ from mercator.demo.formatting import Clock
 from mercator.demo.malformed import malformed_row
 from mercator.demo.params import DemoParams
 from mercator.demo.purchases import simulate_person
-from mercator.demo.tables import TimeFormat, csv_lines, delivery_files, format_columns, id_stream
+from mercator.demo.tables import TimeFormat, csv_field, csv_lines, delivery_files, id_stream, row_segments
 
 BATCH_SIZE = 1000
-EMPTY_ROWS = {e.path: dict.fromkeys((c.name for c in e.columns), "") for e in contract.ENTITIES}
+EMPTY_ROWS = {e.path: dict.fromkeys(c.name for c in e.columns) for e in contract.ENTITIES}
 
 
 @dataclass
 class Sink:
-    """Collects one batch's rows per entity (contract-ordered tuples, see `tables`) with each row's
+    """Collects one batch's rows per entity (tuples of segments, see `tables`) with each row's
     delivery (a day, filed by its quarter, or a label), its truth records and ad clicks per day."""
 
     rows: dict[str, list[tuple]] = field(default_factory=lambda: defaultdict(list))
@@ -41,11 +45,11 @@ class Sink:
         row = {**template, **values}
         if len(row) != len(template):
             raise KeyError(f"not a column of {path}: {sorted(row.keys() - template.keys())}")
-        self.rows[path].append(tuple(["" if v is None else v for v in row.values()]))
+        self.rows[path].append(row_segments(path, list(row.values())))
         self.deliveries[path].append(delivery)
 
     def table(self, path: str) -> tuple[list[tuple], list[object]]:
-        """The row and delivery lists of an entity, for hot paths appending contract-ordered tuples."""
+        """The row and delivery lists of an entity, for hot paths appending their rows' segments."""
         return self.rows[path], self.deliveries[path]
 
     def record(self, source: str, entity: str, record_id: str, person_id: str) -> None:
@@ -56,15 +60,14 @@ class Sink:
         if owner != person_id:
             self.shared_visitors[anonymous_id].add(person_id)
 
-    def files(self, clock: Clock, ids: np.random.Generator) -> dict[str, tuple[list[list[str]], list[str], list[int]]]:
-        """Per delivery file: its entity's formatted columns and CSV lines, and the numbers of its rows."""
+    def files(self, clock: Clock, ids: np.random.Generator) -> dict[str, list[str]]:
+        """Per delivery file, its CSV lines (without "\\n") in the order the rows were added."""
         times = TimeFormat(clock)
         files = {}
         for path, rows in self.rows.items():
-            columns = format_columns(path, rows, times, ids)
-            lines = csv_lines(columns)
+            lines = csv_lines(path, rows, times, ids)
             for file, numbers in delivery_files(path, self.deliveries[path], times).items():
-                files[file] = (columns, lines, numbers.tolist())
+                files[file] = [lines[i] for i in numbers.tolist()]
         return files
 
 
@@ -83,20 +86,17 @@ class BatchResult:
     ad_clicks: Counter[tuple[int, str]]
 
 
-def _chunk(
-    entity: contract.Entity, columns: list[list[str]], lines: list[str], numbers: list[int], share: float,
-    bad_rng: random.Random,
-) -> FileChunk:
-    """A file's rows as CSV, with a malformed copy after a share of them (each listed by its line)."""
+def _chunk(entity: contract.Entity, lines: list[str], share: float, bad_rng: random.Random) -> FileChunk:
+    """A file's lines as CSV, with a malformed copy after a share of them (each listed by its line)."""
     if not share:
-        return FileChunk(("\n".join([lines[i] for i in numbers]) + "\n").encode(), len(numbers), [])
+        return FileChunk(("\n".join(lines) + "\n").encode(), len(lines), [])
     written: list[str] = []
     bad: list[tuple[int, str]] = []
-    for number in numbers:
-        written.append(lines[number])
+    for line in lines:
+        written.append(line)
         if bad_rng.random() < share:
-            kind, broken = malformed_row(bad_rng, entity, [column[number] for column in columns])
-            written.extend(csv_lines([[value] for value in broken]))
+            kind, broken = malformed_row(bad_rng, entity, next(csv.reader([line])))
+            written.append(",".join(map(csv_field, broken)))
             bad.append((len(written), kind))
     return FileChunk(("\n".join(written) + "\n").encode(), len(written), bad)
 
@@ -106,9 +106,8 @@ def encode(
 ) -> BatchResult:
     """CSV-encode each delivery file's rows (contract column order), inserting malformed rows if asked."""
     chunks = {}
-    for file, (columns, lines, numbers) in sink.files(clock, ids).items():
-        entity = contract.entity(file.rsplit("/", 1)[0])
-        chunks[file] = _chunk(entity, columns, lines, numbers, params.malformed_share, bad_rng)
+    for file, lines in sink.files(clock, ids).items():
+        chunks[file] = _chunk(contract.entity(file.rsplit("/", 1)[0]), lines, params.malformed_share, bad_rng)
     records = "".join([f"{s},{e},{r},{p}\n" for s, e, r, p in sink.records])
     records += "".join([f"web,visitors,{anonymous_id},{owner}\n" for anonymous_id, owner in sink.visitors.items()])
     shared = [
@@ -117,8 +116,26 @@ def encode(
     return BatchResult(chunks, records.encode(), shared, sink.ad_clicks)
 
 
+@contextmanager
+def without_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: a batch makes about 50,000 row tuples and hardly any
+    cycles, and the collector's passes over them cost about as much as making them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def generate_batch(params: DemoParams, batch: int) -> BatchResult:
     """Persons batch*BATCH_SIZE onwards; now and then two neighbours share a browser."""
+    with without_gc():
+        return _generate_batch(params, batch)
+
+
+def _generate_batch(params: DemoParams, batch: int) -> BatchResult:
     name = f"mercator-demo/{params.seed}/{batch}"
     rng = random.Random(name)
     bad_rng = random.Random(f"{name}/malformed")

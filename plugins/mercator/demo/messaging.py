@@ -32,8 +32,9 @@ class Messaging:
     ) -> None:
         """One webhook event row (sent twice now and then: a retry, with its own sg_event_id)."""
         category = campaign.rsplit("_", 1)[-1]
-        row = (email, t, event, None, message_id, category, url, reason, kind,
-               "1" if category == "newsletter" else "2", campaign)
+        asm_group_id = 1 if category == "newsletter" else 2
+        # email | timestamp | event | sg_event_id | sg_message_id..campaign
+        row = (email, t, event, None, f"{message_id},{category},{url},{reason},{kind},{asm_group_id},{campaign}")
         rows, days = self.out.table("email/events")
         rows.append(row)
         days.append(t)
@@ -96,7 +97,7 @@ class Messaging:
         )
         rows, days = self.out.table("sms/events")
         for status, error in (("queued", ""), ("sent", ""), final):
-            rows.append((sid, phone, ref.SMS_SENDER, status, error, t, "", campaign))
+            rows.append((f"{sid},{phone},{ref.SMS_SENDER},{status},{error}", t, f",{campaign}"))  # ..| timestamp |..
             days.append(t)
             t += rng.uniform(1, 20) * SECOND
 

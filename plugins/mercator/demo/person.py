@@ -26,7 +26,7 @@ PAID_REFERRER = {
     "instagram": "https://l.instagram.com/",
     "tiktok": "https://www.tiktok.com/",
 }
-NO_REFERRAL = ("",) * 8  # page_url, referrer, utm_source, utm_medium, utm_campaign, utm_content, utm_term, click_id
+NO_REFERRAL = ",,,,,,"  # referrer, utm_source, utm_medium, utm_campaign, utm_content, utm_term, click_id
 MINUTE = 1 / 1440
 # Ads consent of a CRM contact (granted, unknown, revoked), drawn from the person's own stream so
 # that adding it changed nothing else the generator writes.
@@ -170,15 +170,17 @@ class Life:
         rows, days = self.out.table("web/events")
         expo, random_ = rng.expovariate, rng.random
 
-        def event(name: str, url: str = "", product: str = "", email: str = "", order_id: str = "",
-                  revenue: str = "", landing: tuple[str, ...] = NO_REFERRAL) -> None:
+        def event(name: str, url: str, product: str = "", email: str = "", order_id: str = "",
+                  revenue: str = "", referral: str = NO_REFERRAL) -> None:
+            """A row: event_id | anonymous_id..event_name | occurred_at | page_url..revenue."""
             nonlocal t
-            rows.append((None, anonymous_id, user_id, email, name, t, url or landing[0], *landing[1:],
-                         device_type, order_id, product, revenue))
+            rows.append((None, f"{anonymous_id},{user_id},{email},{name}", t,
+                         f"{url},{referral},{device_type},{order_id},{product},{revenue}"))
             days.append(t)
             t += expo(1 / 1.5) * MINUTE + 5 / 86400
 
-        event("page_view", landing=self.landing(t, channel))
+        url, *referral = self.landing(t, channel)
+        event("page_view", url, referral=",".join(referral))
         for _ in range(1 + poisson(rng, 0.5)):
             product = pick(rng, ref.PRODUCTS)[0]
             event("product_view", f"{ref.SITE}/products/{product}", product)
@@ -187,20 +189,20 @@ class Life:
                 user_id = me.customer_id
                 event("login", f"{ref.SITE}/account/login")
             if random_() < 0.25:
-                event("add_to_cart", product=pick(rng, ref.PRODUCTS)[0])
+                event("add_to_cart", "", pick(rng, ref.PRODUCTS)[0])
             if self.contact is None and self.wants_newsletter:
                 self.wants_newsletter = False
                 event("form_submit", f"{ref.SITE}/newsletter", email=typed_email(rng, me.emails[0]))
                 self.create_contact(t, with_profile=False)
             return
-        event("add_to_cart", product=order["first_product"])
+        event("add_to_cart", "", order["first_product"])
         if not user_id and logged_in and not order["registers"]:
             user_id = me.customer_id
-            event("login")
+            event("login", "")
         event("begin_checkout", f"{ref.SITE}/checkout")
         if order.get("registers"):
             user_id = me.customer_id
-            event("sign_up", email=order["email"])
+            event("sign_up", "", email=order["email"])
         order["anonymous_id"] = anonymous_id
         order["at"] = t
         event("purchase", f"{ref.SITE}/thank-you", order_id=order["order_id"], revenue=order["revenue"])
@@ -218,8 +220,11 @@ class Life:
         expo = rng.expovariate
 
         def event(name: str, campaign: str = "", product: str = "", order_id: str = "", revenue: str = "") -> None:
+            """A row: event_id | device_id, user_id, event_name | occurred_at | platform..revenue."""
             nonlocal t
-            rows.append((None, device_id, user_id, name, t, platform, campaign, order_id, product, revenue))
+            rows.append(
+                (None, f"{device_id},{user_id},{name}", t, f"{platform},{campaign},{order_id},{product},{revenue}")
+            )
             days.append(t)
             t += expo(1 / 1.2) * MINUTE + 3 / 86400
 

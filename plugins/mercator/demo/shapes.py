@@ -119,12 +119,12 @@ def generate(shape: Shape, out: Path, seed: int = 1) -> None:
     if shape.has("ads/spend"):
         _add_spend(sink, params, random.Random(f"mercator-shapes/{shape.name}/{seed}/spend"))
     ids = id_stream(f"mercator-shapes/{shape.name}/{seed}/ids")
-    for relative, (_, lines, numbers) in sorted(sink.files(clock, ids).items()):
+    for relative, lines in sorted(sink.files(clock, ids).items()):
         path = relative.rsplit("/", 1)[0]
         if shape.has(path):
             header = ",".join(c.name for c in contract.entity(path).columns)
             (out / path).mkdir(parents=True, exist_ok=True)
-            (out / relative).write_text("".join([header + "\n", *(lines[i] + "\n" for i in numbers)]), encoding="utf-8")
+            (out / relative).write_text("".join([header + "\n", *(line + "\n" for line in lines)]), encoding="utf-8")
     kept = {(r[0], r[1]) for r in sink.records if shape.has(f"{r[0]}/{r[1]}")}
     if shape.has("app/events"):
         kept.add(("app", "devices"))

@@ -1,17 +1,16 @@
-"""A batch's rows of one entity formatted column by column with numpy: times, fresh ids, delivery files.
+"""A batch's rows of one entity as CSV lines: times, fresh ids and delivery files a column at a time.
 
-Rows come as tuples in contract column order. Timestamp columns (contract types `timestamp` and
-`unix_timestamp`) hold fractional days since the window start; the event id columns in
-`FRESH_IDS` hold None and get random ids here; every other value is a string (empty when
-missing) or, in `int` columns, an int. Each row also has a delivery: a day (the file of
-its quarter) or a label such as `01_export`.
+A row is a tuple of its entity's `segments`: a timestamp column (contract types `timestamp` and
+`unix_timestamp`) holds fractional days since the window start, formatted here with numpy; an
+event id column of `FRESH_IDS` holds None and gets a random id here; the columns between them
+come as one text, already CSV (hot paths write it with an f-string; `row_segments` makes it from
+values). Each row also has a delivery: a day (the file of its quarter) or a label such as
+`01_export`.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,6 +26,7 @@ FRESH_IDS = {
     "app/events": ("event_id", "uuid"),
     "email/events": ("sg_event_id", "hex22"),
 }
+TIME_TYPES = ("timestamp", "unix_timestamp")
 HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 # Where a uuid's hex digits go among its 36 characters (version 4, variant 'a' fixed as before).
 UUID_DIGITS = np.r_[0:8, 9:13, 15:18, 20:23, 24:36]
@@ -91,38 +91,56 @@ class TimeFormat:
         return self.quarter_codes[self._day_index(np.asarray(t, dtype=np.float64))]
 
 
-def _quoted(row: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(row)
-    return buffer.getvalue()[:-1]
+def csv_field(value: object) -> str:
+    """One value as csv.writer writes it (quoted if it holds a comma, quote or line break)."""
+    text = "" if value is None else str(value)
+    if any(ch in text for ch in ',"\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
-def csv_lines(columns: list[Sequence[str]]) -> list[str]:
-    """Rows (given as columns of strings) as CSV lines without their "\\n", quoted as csv.writer quotes."""
-    lines = list(map(",".join, zip(*columns, strict=True)))
-    text = "\n".join(lines)
-    plain = text.count(",") == len(lines) * (len(columns) - 1) and text.count("\n") == len(lines) - 1
-    if plain and '"' not in text and "\r" not in text and len(columns) > 1:
-        return lines
-    return [_quoted(row) for row in zip(*columns, strict=True)]
-
-
-def format_columns(path: str, rows: list[tuple], times: TimeFormat, ids: np.random.Generator) -> list[Sequence[str]]:
-    """The entity's rows as columns of strings, times, ints and fresh ids formatted."""
+def segments(path: str) -> list[tuple[str, list[int]]]:
+    """The entity's columns in row segments: each timestamp and fresh id column on its own ("time",
+    "id"), the runs of columns between them as one pre-joined "text" segment."""
     entity = contract.entity(path)
+    fresh = FRESH_IDS.get(path, ("",))[0]
+    layout: list[tuple[str, list[int]]] = []
+    for i, column in enumerate(entity.columns):
+        kind = "id" if column.name == fresh else "time" if column.type in TIME_TYPES else "text"
+        if kind == "text" and layout and layout[-1][0] == "text":
+            layout[-1][1].append(i)
+        else:
+            layout.append((kind, [i]))
+    return layout
+
+
+def row_segments(path: str, values: Sequence[object]) -> tuple[object, ...]:
+    """A row given in contract column order (None empty) as its entity's segments."""
+    return tuple(
+        ",".join([csv_field(values[i]) for i in columns]) if kind == "text" else values[columns[0]]
+        for kind, columns in SEGMENTS[path]
+    )
+
+
+def csv_lines(path: str, rows: list[tuple], times: TimeFormat, ids: np.random.Generator) -> list[str]:
+    """The entity's rows (as segments) as CSV lines without their "\n": times and fresh ids formatted."""
     style = TIME_STYLE.get(path, "Z")
-    fresh = FRESH_IDS.get(path)
+    fresh = FRESH_IDS.get(path, ("", ""))[1]
     columns: list[Sequence[str]] = []
-    for column, values in zip(entity.columns, zip(*rows, strict=False), strict=True):
-        if fresh and column.name == fresh[0]:
-            columns.append(fresh_ids(ids, len(values), fresh[1]))
-        elif column.type in ("timestamp", "unix_timestamp"):
-            columns.append(times.format(values, "unix" if column.type == "unix_timestamp" else style))
-        elif column.type == "int":
-            columns.append([str(v) for v in values])
+    for (kind, numbers), values in zip(SEGMENTS[path], zip(*rows, strict=False), strict=True):
+        if kind == "id":
+            columns.append(fresh_ids(ids, len(values), fresh))
+        elif kind == "time":
+            unix = contract.entity(path).columns[numbers[0]].type == "unix_timestamp"
+            columns.append(times.format(values, "unix" if unix else style))
         else:
             columns.append(values)
-    return columns
+    lines = list(map(",".join, zip(*columns, strict=True)))
+    text = "\n".join(lines)
+    commas = len(contract.entity(path).columns) - 1
+    if '"' not in text and (text.count(",") != len(lines) * commas or text.count("\n") != len(lines) - 1):
+        raise ValueError(f"{path}: a row without {commas + 1} fields, or a hot-path value that needs quoting")
+    return lines
 
 
 def delivery_files(path: str, deliveries: list[object], times: TimeFormat) -> dict[str, np.ndarray]:
@@ -141,3 +159,6 @@ def delivery_files(path: str, deliveries: list[object], times: TimeFormat) -> di
         f"{path}/{name}_{labels[int(key)]}.csv": order[bounds[i] : bounds[i + 1]]
         for i, key in enumerate(present.tolist())
     }
+
+
+SEGMENTS = {e.path: segments(e.path) for e in contract.ENTITIES}

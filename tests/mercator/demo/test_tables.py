@@ -1,4 +1,5 @@
-"""Columns formatted at once: CSV lines as csv.writer writes them, times as the sources write them, fresh ids."""
+"""Rows formatted a column at a time: fields quoted as csv.writer quotes them, times as each source writes
+them, fresh ids."""
 
 from __future__ import annotations
 
@@ -8,27 +9,34 @@ import re
 from datetime import date
 
 import numpy as np
+import pytest
 from mercator.demo.formatting import Clock
-from mercator.demo.tables import TimeFormat, csv_lines, fresh_ids
+from mercator.demo.tables import SEGMENTS, TimeFormat, csv_field, csv_lines, fresh_ids, row_segments
 
 ROWS = [
-    ["a", "", "3", "", " spaced\t", "x@y.com"],
-    ["12,5O", 'say "hi"', "line\nbreak", "cr\r", ""],
+    ["a", None, 3, "", " spaced\t", "x@y.com"],
+    ["12,5O", 'say "hi"', "line\nbreak", "cr\r", None],
     ["", ""],
-    ["0", "-7", "https://shop.example/?a=1&b=2"],
+    [0, -7, "https://shop.example/?a=1&b=2"],
 ]
 
 
-def test_same_lines_as_csv_writer() -> None:
-    for rows in (ROWS[2:], ROWS, [[""], ["only"]]):
+def test_fields_as_csv_writer_writes_them() -> None:
+    for row in ROWS:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(rows)
-        lines = []
-        for row in rows:  # csv_lines takes the rows of one table: as columns of equal length
-            lines += csv_lines([[value] for value in row])
-        assert "".join(line + "\n" for line in lines) == buffer.getvalue()
-    columns = [["a", "b"], ["c", "d,e"]]
-    assert csv_lines(columns) == ["a,c", 'b,"d,e"']
+        csv.writer(buffer, lineterminator="\n").writerow(row)
+        assert ",".join(map(csv_field, row)) + "\n" == buffer.getvalue()
+
+
+def test_rows_as_segments_then_lines() -> None:
+    clock = Clock(date(2024, 11, 1), 730)
+    assert [kind for kind, _ in SEGMENTS["web/events"]] == ["id", "text", "time", "text"]
+    values = ["o1", "", "a@x", "", "", 1.0, "12.00", "USD", "0.00", None, "paid", "0.00", "web", 2.5]
+    row = row_segments("shop/orders", values)
+    (line,) = csv_lines("shop/orders", [row], TimeFormat(clock), np.random.default_rng(1))
+    assert line == "o1,,a@x,,,2024-11-02T00:00:00Z,12.00,USD,0.00,,paid,0.00,web,2024-11-03T12:00:00Z"
+    with pytest.raises(ValueError):
+        csv_lines("shop/orders", [(*row[:-1],)], TimeFormat(clock), np.random.default_rng(1))
 
 
 def test_times_as_each_source_writes_them() -> None:
