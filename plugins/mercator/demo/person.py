@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from math import log
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from mercator.demo import reference as ref
 from mercator.demo.formatting import Clock, hex_id, typed_email, typed_phone
 from mercator.demo.identities import Identity, WebDevice
 from mercator.demo.messaging import Messaging
-from mercator.demo.params import CHANNEL_BY_NAME, DemoParams
+from mercator.demo.params import CHANNEL_BY_NAME, CHANNELS, DemoParams
 from mercator.demo.processes import pick, poisson, sample_journey
 
 if TYPE_CHECKING:
@@ -19,12 +20,21 @@ if TYPE_CHECKING:
 
 JOURNEY_LOOKBACK_DAYS = 60.0
 PAID = ("Paid Search", "Paid Social", "Display")
-CLICK_PARAM = {"google": "gclid", "tiktok": "ttclid"}
 PAID_REFERRER = {
     "google": "https://www.google.com/",
     "facebook": "https://m.facebook.com/",
     "instagram": "https://l.instagram.com/",
     "tiktok": "https://www.tiktok.com/",
+}
+# Per paid campaign: the landing URL's query up to its click id, and referrer..utm_campaign as CSV.
+CAMPAIGN_TAGS = {
+    c.campaign_id: (
+        f"?utm_source={c.utm_source}&utm_medium={c.utm_medium}&utm_campaign={c.utm_campaign}"
+        f"&{ {'google': 'gclid', 'tiktok': 'ttclid'}.get(c.utm_source, 'fbclid')}=",
+        f"{PAID_REFERRER[c.utm_source]},{c.utm_source},{c.utm_medium},{c.utm_campaign}",
+    )
+    for channel in CHANNELS
+    for c in channel.campaigns
 }
 NO_REFERRAL = ",,,,,,"  # referrer, utm_source, utm_medium, utm_campaign, utm_content, utm_term, click_id
 MINUTE = 1 / 1440
@@ -117,45 +127,35 @@ class Life:
         self.web_session(t, channel, order)
         return "web"
 
-    def landing(self, t: float, channel: str) -> tuple[str, ...]:
-        """The first page view's page_url and acquisition fields (referrer, utm_*, click_id), in
-        web/events column order, for a channel."""
-        rng, month = self.rng, self.clock.date(t)[:7]
-        page = pick(rng, ref.PAGES)
-        url = f"{ref.SITE}{page}"
+    def landing(self, t: float, channel: str) -> tuple[str, str]:
+        """The first page view's page_url and its acquisition fields (referrer, utm_*, click_id, as
+        CSV text in web/events column order) for a channel."""
+        rng = self.rng
+        url = ref.SITE + pick(rng, ref.PAGES)
         if channel in PAID:
             campaign = pick(rng, CHANNEL_BY_NAME[channel].campaigns)
             click_id = f"{rng.getrandbits(96):024x}"
             term = "linen shirt" if channel == "Paid Search" and rng.random() < 0.3 else ""
             content = f"ad_{1 + int(rng.random() * 6)}" if channel != "Paid Search" else ""
             self.out.ad_clicks[(math.floor(t), campaign.campaign_id)] += 1
-            return (
-                f"{url}?utm_source={campaign.utm_source}&utm_medium={campaign.utm_medium}"
-                f"&utm_campaign={campaign.utm_campaign}&{CLICK_PARAM.get(campaign.utm_source, 'fbclid')}={click_id}",
-                PAID_REFERRER[campaign.utm_source],
-                campaign.utm_source,
-                campaign.utm_medium,
-                campaign.utm_campaign,
-                content,
-                term,
-                click_id,
-            )
+            query, fields = CAMPAIGN_TAGS[campaign.campaign_id]
+            return f"{url}{query}{click_id}", f"{fields},{content},{term},{click_id}"
         if channel == "Organic Search":
-            return (url, pick(rng, ref.ORGANIC_REFERRERS), "", "", "", "", "", "")
+            return url, pick(rng, ref.ORGANIC_REFERRERS) + ",,,,,,"
         if channel == "Referral":
-            return (url, pick(rng, ref.REFERRAL_SITES), "", "", "", "", "", "")
+            return url, pick(rng, ref.REFERRAL_SITES) + ",,,,,,"
         if channel == "Email":
-            name = self.msg.email_campaign(month)
-            query = f"?utm_source=newsletter&utm_medium=email&utm_campaign={name}"
+            name = self.msg.email_campaign(self.clock.date(t)[:7])
+            url += f"?utm_source=newsletter&utm_medium=email&utm_campaign={name}"
             self.msg.email_send(
-                self.contact.email if self.contact else "", t - rng.expovariate(8.0), name, clicked_url=url + query
+                self.contact.email if self.contact else "", t - rng.expovariate(8.0), name, clicked_url=url
             )
-            return (url + query, "", "newsletter", "email", name, "", "", "")
+            return url, f",newsletter,email,{name},,,"
         if channel == "SMS":
-            name = f"{month}_sms_offer"
+            name = f"{self.clock.date(t)[:7]}_sms_offer"
             self.msg.sms_send(self.me.phones[0], t - rng.expovariate(24.0), name)
-            return (f"{url}?utm_source=sms&utm_medium=sms&utm_campaign={name}", "", "sms", "sms", name, "", "", "")
-        return (url, "", "", "", "", "", "", "")
+            return f"{url}?utm_source=sms&utm_medium=sms&utm_campaign={name}", f",sms,sms,{name},,,"
+        return url, NO_REFERRAL
 
     def web_session(self, t: float, channel: str, order: dict[str, object] | None) -> None:
         me, rng = self.me, self.rng
@@ -168,7 +168,7 @@ class Life:
         user_id = me.customer_id if logged_in and rng.random() < 0.5 else ""
         device_type = device.device_type
         rows, days = self.out.table("web/events")
-        expo, random_ = rng.expovariate, rng.random
+        random_ = rng.random
 
         def event(name: str, url: str, product: str = "", email: str = "", order_id: str = "",
                   revenue: str = "", referral: str = NO_REFERRAL) -> None:
@@ -177,10 +177,10 @@ class Life:
             rows.append((None, f"{anonymous_id},{user_id},{email},{name}", t,
                          f"{url},{referral},{device_type},{order_id},{product},{revenue}"))
             days.append(t)
-            t += expo(1 / 1.5) * MINUTE + 5 / 86400
+            t += -log(1.0 - random_()) * 1.5 * MINUTE + 5 / 86400  # Exponential(mean 1.5 min) + 5 s
 
-        url, *referral = self.landing(t, channel)
-        event("page_view", url, referral=",".join(referral))
+        url, referral = self.landing(t, channel)
+        event("page_view", url, referral=referral)
         for _ in range(1 + poisson(rng, 0.5)):
             product = pick(rng, ref.PRODUCTS)[0]
             event("product_view", f"{ref.SITE}/products/{product}", product)
@@ -217,7 +217,7 @@ class Life:
         user_id = me.customer_id if logged_in else ""
         device_id, platform = device.device_id, device.platform
         rows, days = self.out.table("app/events")
-        expo = rng.expovariate
+        random_ = rng.random
 
         def event(name: str, campaign: str = "", product: str = "", order_id: str = "", revenue: str = "") -> None:
             """A row: event_id | device_id, user_id, event_name | occurred_at | platform..revenue."""
@@ -226,7 +226,7 @@ class Life:
                 (None, f"{device_id},{user_id},{name}", t, f"{platform},{campaign},{order_id},{product},{revenue}")
             )
             days.append(t)
-            t += expo(1 / 1.2) * MINUTE + 3 / 86400
+            t += -log(1.0 - random_()) * 1.2 * MINUTE + 3 / 86400
 
         if channel == "Push":
             event("push_open", campaign=f"{self.clock.date(t)[:7]}_push")

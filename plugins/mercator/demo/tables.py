@@ -65,7 +65,7 @@ class TimeFormat:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.dates = np.array(clock.dates, dtype=object)
-        self.times = np.array(Clock.TIMES, dtype=object)
+        self.times = TIMES_OF_DAY
         self.quarter_codes = np.array([clock.quarter_labels.index(q) for q in clock.quarters], dtype=np.int64)
         self.millis = np.array([f".{m:03d}Z" for m in range(1000)], dtype=object)
 
@@ -94,9 +94,18 @@ class TimeFormat:
 def csv_field(value: object) -> str:
     """One value as csv.writer writes it (quoted if it holds a comma, quote or line break)."""
     text = "" if value is None else str(value)
-    if any(ch in text for ch in ',"\n'):
+    if "," in text or '"' in text or "\n" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
+
+
+def _csv_text(values: list[object]) -> str:
+    """Values as CSV fields joined by commas (plain join unless one needs quoting)."""
+    texts = ["" if v is None else str(v) for v in values]
+    text = ",".join(texts)
+    if text.count(",") == len(texts) - 1 and '"' not in text and "\n" not in text:
+        return text
+    return ",".join(map(csv_field, texts))
 
 
 def segments(path: str) -> list[tuple[str, list[int]]]:
@@ -117,8 +126,10 @@ def segments(path: str) -> list[tuple[str, list[int]]]:
 def row_segments(path: str, values: Sequence[object]) -> tuple[object, ...]:
     """A row given in contract column order (None empty) as its entity's segments."""
     return tuple(
-        ",".join([csv_field(values[i]) for i in columns]) if kind == "text" else values[columns[0]]
-        for kind, columns in SEGMENTS[path]
+        [
+            _csv_text([values[i] for i in columns]) if kind == "text" else values[columns[0]]
+            for kind, columns in SEGMENTS[path]
+        ]
     )
 
 
@@ -162,3 +173,4 @@ def delivery_files(path: str, deliveries: list[object], times: TimeFormat) -> di
 
 
 SEGMENTS = {e.path: segments(e.path) for e in contract.ENTITIES}
+TIMES_OF_DAY = np.array(Clock.TIMES, dtype=object)
