@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import random
-from math import log
 from dataclasses import dataclass
+from math import log
 from typing import TYPE_CHECKING
 
 from mercator.demo import reference as ref
