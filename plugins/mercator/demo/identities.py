@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import bisect
+import itertools
+import math
 import random
 from dataclasses import dataclass, field
 
 from mercator.demo import reference as ref
 from mercator.demo.formatting import scrambled, uuid_from
 from mercator.demo.params import DemoParams
-from mercator.demo.processes import pick
+from mercator.demo.processes import pick, uniform_int, weighted
 
 COOKIE_LIFETIME_DAYS = 120.0
 COOKIE_HISTORY_DAYS = 200.0  # cookies in use at the window start were set up to this long before
+# A person's browsers: the first 1 to 3 of a random order of the device types (a uniform sample).
+DEVICE_ORDERS = tuple(itertools.permutations(("desktop", "mobile", "tablet")))
 
 
 @dataclass
@@ -63,7 +67,7 @@ def _emails(rng: random.Random, index: int, first: str, last: str) -> list[str]:
 
 
 def _phones(rng: random.Random, index: int, country: str, area: str) -> list[str]:
-    count = rng.choices((0, 1, 2), (0.15, 0.65, 0.20))[0]
+    count = weighted(rng, (0, 1, 2), (0.15, 0.8, 1.0))
     phones = []
     for k in range(count):
         key = index * 2 + k
@@ -78,12 +82,10 @@ def _phones(rng: random.Random, index: int, country: str, area: str) -> list[str
 
 def _web_devices(rng: random.Random, window_days: int) -> list[WebDevice]:
     devices = []
-    for device_type in rng.sample(
-        ("desktop", "mobile", "tablet"), rng.choices((1, 2, 3), (0.5, 0.4, 0.1))[0]
-    ):
+    for device_type in pick(rng, DEVICE_ORDERS)[: weighted(rng, (1, 2, 3), (0.5, 0.9, 1.0))]:
         renewals, t = [], -COOKIE_HISTORY_DAYS
         while t < window_days:
-            t += rng.expovariate(1.0 / COOKIE_LIFETIME_DAYS)
+            t -= math.log(1.0 - rng.random()) * COOKIE_LIFETIME_DAYS  # Exponential(mean lifetime)
             renewals.append(t)
         devices.append(WebDevice(device_type, renewals))
     return devices
@@ -96,7 +98,7 @@ def make_identity(rng: random.Random, index: int, params: DemoParams) -> Identit
     else:
         country = params.default_country
         city, area = pick(rng, ref.US_CITIES)
-    year = rng.randint(1950, 2006)
+    year = uniform_int(rng, 1950, 2006)
     apps = 0
     if rng.random() < params.app_user_share:
         apps = 1 if rng.random() < 0.85 else 2
@@ -106,7 +108,7 @@ def make_identity(rng: random.Random, index: int, params: DemoParams) -> Identit
         last_name=last.title(),
         country=country,
         city=city,
-        birth_date=f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        birth_date=f"{year}-{uniform_int(rng, 1, 12):02d}-{uniform_int(rng, 1, 28):02d}",
         emails=_emails(rng, index, first, last),
         phones=_phones(rng, index, country, area),
         web_devices=_web_devices(rng, params.window_days),

@@ -13,7 +13,7 @@ from mercator.demo.formatting import Clock, hex_id, typed_email, typed_phone
 from mercator.demo.identities import Identity, WebDevice
 from mercator.demo.messaging import Messaging
 from mercator.demo.params import CHANNEL_BY_NAME, CHANNELS, DemoParams
-from mercator.demo.processes import pick, poisson, sample_journey
+from mercator.demo.processes import pick, poisson, sample_journey, weighted
 
 if TYPE_CHECKING:
     from mercator.demo.batch import Sink
@@ -41,6 +41,7 @@ MINUTE = 1 / 1440
 # Ads consent of a CRM contact (granted, unknown, revoked), drawn from the person's own stream so
 # that adding it changed nothing else the generator writes.
 ADS_CONSENT_WEIGHTS = (0.55, 0.3, 0.15)
+CONSENTS = ("granted", "unknown", "revoked")
 
 
 @dataclass
@@ -88,7 +89,8 @@ class Life:
 
     # -- availability of channels ----------------------------------------------------------------
     def available_channels(self, t: float) -> tuple[list[str], list[float]]:
-        names, weights = [], []
+        """Channels that can reach the person at t, with their exposures as cumulative weights."""
+        names, weights, total = [], [], 0.0
         for channel in self.p.channels:
             name = channel.name
             if name == "Email" and not (
@@ -110,7 +112,8 @@ class Life:
             ):
                 continue
             names.append(name)
-            weights.append(channel.exposure)
+            total += channel.exposure
+            weights.append(total)
         return names, weights
 
     # -- sessions ----------------------------------------------------------------------------------
@@ -284,11 +287,11 @@ class Life:
             self.next_id(), me.emails[0], me.phones[0] if me.phones else None, t, with_profile
         )
         self.contact_at = t
-        self.consent["email"] = rng.choices(("granted", "unknown", "revoked"), (0.6, 0.28, 0.12))[0]
+        self.consent["email"] = weighted(rng, CONSENTS, (0.6, 0.88, 1.0))
         if me.phones:
-            self.consent["sms"] = rng.choices(("granted", "unknown", "revoked"), (0.3, 0.6, 0.1))[0]
+            self.consent["sms"] = weighted(rng, CONSENTS, (0.3, 0.9, 1.0))
         if me.app_devices:
-            self.consent["push"] = rng.choices(("granted", "unknown", "revoked"), (0.55, 0.3, 0.15))[0]
+            self.consent["push"] = weighted(rng, CONSENTS, (0.55, 0.85, 1.0))
         ads_rng = random.Random(f"mercator-demo/{self.p.seed}/ads-consent/{self.index}")
         self.consent["ads"] = ads_rng.choices(("granted", "unknown", "revoked"), ADS_CONSENT_WEIGHTS)[0]
         per_day = {

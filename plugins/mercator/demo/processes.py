@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Sequence
@@ -69,14 +70,28 @@ def pick(rng: random.Random, options: Sequence[T]) -> T:
     return options[int(rng.random() * len(options))]
 
 
+def weighted(rng: random.Random, options: Sequence[T], cumulative: Sequence[float]) -> T:
+    """A choice by cumulative weights (as rng.choices(options, cum_weights=cumulative)[0])."""
+    return options[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
+
+
+def uniform_int(rng: random.Random, low: int, high: int) -> int:
+    """An integer uniform on low..high (as rng.randint, from one float draw)."""
+    return low + int(rng.random() * (high - low + 1))
+
+
 def sample_journey(
-    rng: random.Random, params: DemoParams, available: list[str], weights: list[float]
+    rng: random.Random, params: DemoParams, available: list[str], cumulative: list[float]
 ) -> list[str]:
-    """Channels of one journey: 1 + Poisson(extra) touchpoints drawn by exposure among available channels,
+    """Channels of one journey: 1 + Poisson(extra) touchpoints drawn by exposure (cumulative weights)
+    among available channels,
     then, with probability `direct_return_share`, a closing Direct return visit (typed-in address)."""
-    length = 1 + poisson(rng, params.journey_extra_touch_mean)
-    path = rng.choices(available, weights, k=length)
-    if rng.random() < params.direct_return_share:
+    random_, total = rng.random, cumulative[-1]
+    path = [
+        available[bisect.bisect(cumulative, random_() * total)]
+        for _ in range(1 + poisson(rng, params.journey_extra_touch_mean))
+    ]
+    if random_() < params.direct_return_share:
         path.append("Direct")
     return path
 
