@@ -42,6 +42,7 @@ MINUTE = 1 / 1440
 # that adding it changed nothing else the generator writes.
 ADS_CONSENT_WEIGHTS = (0.55, 0.3, 0.15)
 CONSENTS = ("granted", "unknown", "revoked")
+UNKNOWN_CONSENTS = "unknown,unknown,unknown,unknown"  # email, sms, push, ads
 
 
 @dataclass
@@ -302,59 +303,48 @@ class Life:
             if self.consent[channel] == "granted":
                 self.stop_at[channel] = t + rng.expovariate(rate)
 
-    def contact_row(
-        self,
-        contact: Contact,
-        updated_at: float,
-        consent: dict[str, str],
-        consent_at: float,
-        duplicate: bool = False,
-    ) -> dict[str, object]:
+    def contact_fields(self, contact: Contact, duplicate: bool = False) -> str:
+        """contact_id..customer_id of a CRM row as CSV text, identifiers typed as the contact left them."""
         me, rng = self.me, self.rng
         profile = contact.with_profile
-        return {
-            "contact_id": contact.contact_id,
-            "email": typed_email(rng, contact.email) if contact.email else None,
-            "phone": typed_phone(rng, contact.phone) if contact.phone else None,
-            "first_name": me.first_name if profile or rng.random() < 0.5 else None,
-            "last_name": me.last_name if profile or rng.random() < 0.4 else None,
-            "country": me.country if profile else None,
-            "city": me.city if profile and rng.random() < 0.9 else None,
-            "birth_date": me.birth_date if profile and rng.random() < 0.6 else None,
-            "loyalty_id": None if duplicate else me.loyalty_id,
-            "customer_id": None if duplicate else me.customer_id,
-            "created_at": contact.created_at,
-            "updated_at": updated_at,
-            "email_consent": consent["email"],
-            "sms_consent": consent["sms"],
-            "push_consent": consent["push"],
-            "ads_consent": consent["ads"],
-            "consent_updated_at": consent_at,
-        }
+        fields = (
+            contact.contact_id,
+            typed_email(rng, contact.email) if contact.email else "",
+            typed_phone(rng, contact.phone) if contact.phone else "",
+            me.first_name if profile or rng.random() < 0.5 else "",
+            me.last_name if profile or rng.random() < 0.4 else "",
+            me.country if profile else "",
+            me.city if profile and rng.random() < 0.9 else "",
+            me.birth_date if profile and rng.random() < 0.6 else "",
+            "" if duplicate else me.loyalty_id or "",
+            "" if duplicate else me.customer_id or "",
+        )
+        return ",".join(fields)
 
     def write_contacts(self) -> None:
-        """The CRM export (state before consent changes), later consent updates, and duplicates."""
+        """The CRM export (state before consent changes), later consent updates, and duplicates.
+
+        Rows in segments: contact_id..customer_id | created_at | updated_at | email_consent..ads_consent
+        | consent_updated_at.
+        """
         contact, me, rng, end = self.contact, self.me, self.rng, self.p.window_days
         if contact is None:
             return
         self.out.record("crm", "contacts", contact.contact_id, me.person_id)
+        rows, deliveries = self.out.table("crm/contacts")
         first_seen = contact.created_at
         known_at = max(first_seen, me.registered_at or first_seen)
         consent = dict(self.consent)
         changes = sorted((at, channel) for channel, at in self.stop_at.items() if at < end)
         for _, channel in changes:
             consent[channel] = "granted"
-        row = self.contact_row(contact, known_at, consent, first_seen)
-        self.out.add("crm/contacts", "01_export", **row)
+        fields = self.contact_fields(contact)
+        rows.append((fields, first_seen, known_at, ",".join(consent.values()), first_seen))
+        deliveries.append("01_export")
         for at, channel in changes:
             consent[channel] = "revoked"
-            row = {
-                **row,
-                "updated_at": max(at, known_at),
-                f"{channel}_consent": "revoked",
-                "consent_updated_at": at,
-            }
-            self.out.add("crm/contacts", "02_updates", **row)
+            rows.append((fields, first_seen, max(at, known_at), ",".join(consent.values()), at))
+            deliveries.append("02_updates")
         if rng.random() < self.p.duplicate_contact_share:
             created = rng.uniform(first_seen, end)
             email = me.emails[-1] if rng.random() < 0.6 else None
@@ -362,10 +352,6 @@ class Life:
                 self.next_id(), email, None if email else (me.phones or [None])[0], created, False
             )
             if duplicate.email or duplicate.phone:
-                unknown = dict.fromkeys(self.consent, "unknown")
-                self.out.add(
-                    "crm/contacts",
-                    "01_export",
-                    **self.contact_row(duplicate, created, unknown, created, duplicate=True),
-                )
+                rows.append((self.contact_fields(duplicate, True), created, created, UNKNOWN_CONSENTS, created))
+                deliveries.append("01_export")
                 self.out.record("crm", "contacts", duplicate.contact_id, me.person_id)

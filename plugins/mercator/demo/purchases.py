@@ -65,61 +65,37 @@ def draft_order(life: Life, t: float, cents: int, first: bool, registers: bool) 
 
 
 def write_order(life: Life, order: dict[str, object], platform: str) -> None:
+    """The order row (segments: order_id..anonymous_id | ordered_at | total_amount..sales_channel |
+    updated_at), its items, and its re-delivery when cancelled or refunded later."""
     rng, p, out, me = life.rng, life.p, life.out, life.me
     t: float = order["at"]  # type: ignore[assignment]
     cents: int = order["cents"]  # type: ignore[assignment]
     discount: int = order["discount"]  # type: ignore[assignment]
-    row = {
-        "order_id": order["order_id"],
-        "customer_id": me.customer_id if me.registered_at is not None else None,
-        "email": order["email"],
-        "phone": order["phone"],
-        "anonymous_id": order["anonymous_id"],
-        "ordered_at": t,
-        "total_amount": _money(cents),
-        "currency": p.currency,
-        "discount_amount": _money(discount),
-        "coupon_code": order["coupon"],
-        "status": "paid",
-        "refunded_amount": "0.00",
-        "sales_channel": platform,
-        "updated_at": t,
-    }
-    out.add("shop/orders", t, **row)
-    out.record("shop", "orders", str(order["order_id"]), me.person_id)
+    order_id = order["order_id"]
+    customer_id = me.customer_id if me.registered_at is not None else ""
+    head = f"{order_id},{customer_id},{order['email'] or ''},{order['phone'] or ''},{order['anonymous_id'] or ''}"
+    amounts = f"{_money(cents)},{p.currency},{_money(discount)},{order['coupon'] or ''}"
+    rows, days = out.table("shop/orders")
+    rows.append((head, t, f"{amounts},paid,0.00,{platform}", t))
+    days.append(t)
+    out.record("shop", "orders", str(order_id), me.person_id)
+    items, item_days = out.table("shop/order_items")
     for number, ((quantity, unit), product) in enumerate(order["items"], start=1):  # type: ignore[arg-type]
-        out.add(
-            "shop/order_items",
-            t,
-            order_id=order["order_id"],
-            line_number=number,
-            product_id=product[0],
-            product_name=product[1],
-            category=product[2],
-            quantity=quantity,
-            unit_price=_money(unit),
-        )
+        items.append((f"{order_id},{number},{product[0]},{product[1]},{product[2]},{quantity},{_money(unit)}",))
+        item_days.append(t)
     roll = rng.random()
     if roll < p.cancelled_share:
-        status, changed, refund = "cancelled", t + rng.uniform(0.01, 0.5), None
+        status, changed, refund = "cancelled", t + rng.uniform(0.01, 0.5), ""
     elif roll < p.cancelled_share + p.refunded_share:
-        status, changed, refund = "refunded", t + 2 + rng.expovariate(1 / 10), cents - discount
+        status, changed, refund = "refunded", t + 2 + rng.expovariate(1 / 10), _money(cents - discount)
     elif roll < p.cancelled_share + p.refunded_share + p.partially_refunded_share:
         status, changed = "partially_refunded", t + 2 + rng.expovariate(1 / 10)
-        refund = max(1, round((cents - discount) * rng.uniform(0.1, 0.7)))
+        refund = _money(max(1, round((cents - discount) * rng.uniform(0.1, 0.7))))
     else:
         return
     if changed < p.window_days:
-        out.add(
-            "shop/orders",
-            changed,
-            **{
-                **row,
-                "status": status,
-                "updated_at": changed,
-                "refunded_amount": _money(refund) if refund is not None else None,
-            },
-        )
+        rows.append((head, t, f"{amounts},{status},{refund},{platform}", changed))
+        days.append(changed)
 
 
 def write_store_sale(life: Life, t: float, cents: int, loyal: bool) -> None:
@@ -128,14 +104,14 @@ def write_store_sale(life: Life, t: float, cents: int, loyal: bool) -> None:
     store_id, store_phone = STORE_BY_CITY.get(me.city) or pick(rng, ref.STORES)
     if rng.random() < 0.15:
         store_id, store_phone = pick(rng, ref.STORES)
-    loyalty = phone = email = None
+    loyalty = phone = email = ""
     if loyal and me.loyalty_id is None:
         me.loyalty_id = f"LY{scrambled(life.index, 10**10):010d}"
         loyalty = me.loyalty_id
-        phone = typed_phone(rng, me.phones[0]) if me.phones else None
+        phone = typed_phone(rng, me.phones[0]) if me.phones else ""
     elif me.loyalty_id and rng.random() < 0.85:
         loyalty = me.loyalty_id
-        phone = typed_phone(rng, me.phones[0]) if me.phones and rng.random() < 0.2 else None
+        phone = typed_phone(rng, me.phones[0]) if me.phones and rng.random() < 0.2 else ""
     else:
         roll = rng.random()
         if roll < 0.25 and me.phones:
@@ -149,19 +125,9 @@ def write_store_sale(life: Life, t: float, cents: int, loyal: bool) -> None:
     roll = rng.random()
     status = "refunded" if roll < 0.03 else "cancelled" if roll < 0.04 else "paid"
     transaction_id = f"T{hex_id(life.index * 4096 + life.serial_next())}"
-    out.add(
-        "pos/transactions",
-        t,
-        transaction_id=transaction_id,
-        store_id=store_id,
-        loyalty_id=loyalty,
-        phone=phone,
-        email=email,
-        occurred_at=t,
-        total_amount=_money(cents),
-        currency=p.currency,
-        status=status,
-    )
+    rows, days = out.table("pos/transactions")  # transaction_id..email | occurred_at | total_amount..status
+    rows.append((f"{transaction_id},{store_id},{loyalty},{phone},{email}", t, f"{_money(cents)},{p.currency},{status}"))
+    days.append(t)
     out.record("pos", "transactions", transaction_id, me.person_id)
 
 
