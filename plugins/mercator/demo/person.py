@@ -13,7 +13,7 @@ from mercator.demo.formatting import Clock, hex_id, typed_email, typed_phone
 from mercator.demo.identities import Identity, WebDevice
 from mercator.demo.messaging import Messaging
 from mercator.demo.params import CHANNEL_BY_NAME, CHANNELS, DemoParams
-from mercator.demo.processes import pick, poisson, sample_journey, weighted
+from mercator.demo.processes import pick, poisson_small, sample_journey, weighted
 
 if TYPE_CHECKING:
     from mercator.demo.batch import Sink
@@ -185,7 +185,7 @@ class Life:
 
         url, referral = self.landing(t, channel)
         event("page_view", url, referral=referral)
-        for _ in range(1 + poisson(rng, 0.5)):
+        for _ in range(1 + poisson_small(rng, 0.5)):
             product = pick(rng, ref.PRODUCTS)[0]
             event("product_view", f"{ref.SITE}/products/{product}", product)
         if order is None:
@@ -236,7 +236,7 @@ class Life:
             event("push_open", campaign=f"{self.clock.date(t)[:7]}_push")
         else:
             event("app_open")
-        for _ in range(1 + poisson(rng, 0.6)):
+        for _ in range(1 + poisson_small(rng, 0.6)):
             event("product_view", product=pick(rng, ref.PRODUCTS)[0])
         if order is None:
             return

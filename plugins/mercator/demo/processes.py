@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import random
 from collections.abc import Sequence
@@ -89,7 +90,7 @@ def sample_journey(
     random_, total = rng.random, cumulative[-1]
     path = [
         available[bisect.bisect(cumulative, random_() * total)]
-        for _ in range(1 + poisson(rng, params.journey_extra_touch_mean))
+        for _ in range(1 + poisson_small(rng, params.journey_extra_touch_mean))
     ]
     if random_() < params.direct_return_share:
         path.append("Direct")
@@ -109,3 +110,18 @@ def poisson(rng: random.Random, mean: float) -> int:
     if mean > 30:
         return max(0, round(rng.gauss(mean, math.sqrt(mean))))
     return _poisson(rng, mean)
+
+
+@functools.cache
+def _poisson_cdf(mean: float) -> tuple[float, ...]:
+    cdf, term, k = [], math.exp(-mean), 0
+    while not cdf or cdf[-1] < 1 - 1e-12:
+        cdf.append((cdf[-1] if cdf else 0.0) + term)
+        k += 1
+        term *= mean / k
+    return tuple(cdf)
+
+
+def poisson_small(rng: random.Random, mean: float) -> int:
+    """Poisson draw for one of a few fixed small means: its CDF inverted at one uniform (tables cached)."""
+    return bisect.bisect(_poisson_cdf(mean), rng.random())

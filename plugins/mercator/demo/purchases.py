@@ -14,7 +14,7 @@ from mercator.demo.processes import (
     PurchaseHistory,
     order_value_cents,
     pick,
-    poisson,
+    poisson_small,
     purchase_history,
     sample_journey,
     spend_scale,
@@ -167,7 +167,7 @@ def prospect_life(life: Life) -> None:
     arrival = rng.uniform(0, p.window_days)
     life.wants_newsletter = rng.random() < 0.6
     starts = sorted(
-        arrival + rng.uniform(0, min(180.0, p.window_days - arrival)) for _ in range(1 + poisson(rng, 1.0))
+        arrival + rng.uniform(0, min(180.0, p.window_days - arrival)) for _ in range(1 + poisson_small(rng, 1.0))
     )
     for t in starts:
         names, weights = life.available_channels(t)

@@ -146,12 +146,7 @@ def csv_lines(path: str, rows: list[tuple], times: TimeFormat, ids: np.random.Ge
             columns.append(times.format(values, "unix" if unix else style))
         else:
             columns.append(values)
-    lines = list(map(",".join, zip(*columns, strict=True)))
-    text = "\n".join(lines)
-    commas = len(contract.entity(path).columns) - 1
-    if '"' not in text and (text.count(",") != len(lines) * commas or text.count("\n") != len(lines) - 1):
-        raise ValueError(f"{path}: a row without {commas + 1} fields, or a hot-path value that needs quoting")
-    return lines
+    return list(map(",".join, zip(*columns, strict=True)))
 
 
 def delivery_files(path: str, deliveries: list[object], times: TimeFormat) -> dict[str, np.ndarray]:
