@@ -270,7 +270,8 @@ class Life:
 
     def journey(self, end: float, path: list[str], order: dict[str, object] | None) -> str | None:
         """Sessions of one journey, the last one at `end` (carrying the order when there is one)."""
-        gaps = [self.rng.expovariate(1.0) for _ in path[1:]]
+        random_ = self.rng.random
+        gaps = [-log(1.0 - random_()) for _ in path[1:]]  # Exponential(1 day) between sessions
         t = end - sum(gaps)
         platform = None
         for i, channel in enumerate(path):
