@@ -69,7 +69,6 @@ class TimeFormat:
         self.dates = np.array(clock.dates, dtype=object)
         self.times = TIMES_OF_DAY
         self.quarter_codes = np.array([clock.quarter_labels.index(q) for q in clock.quarters], dtype=np.int64)
-        self.millis = np.array([f".{m:03d}Z" for m in range(1000)], dtype=object)
 
     def _day_index(self, t: np.ndarray) -> np.ndarray:
         return np.floor(t).astype(np.int64) + Clock.MARGIN_DAYS
@@ -83,7 +82,7 @@ class TimeFormat:
             ms = np.floor(days * 86_400_000).astype(np.int64)
             seconds = ms // 1000
             texts = self.dates[seconds // 86400 + Clock.MARGIN_DAYS] + self.times[seconds % 86400]
-            return (texts + self.millis[ms % 1000]).tolist()
+            return (texts + MILLIS[ms % 1000]).tolist()
         seconds = np.floor(days * 86400).astype(np.int64)
         texts = self.dates[seconds // 86400 + Clock.MARGIN_DAYS] + self.times[seconds % 86400]
         return (texts + style).tolist() if style else texts.tolist()
@@ -136,7 +135,7 @@ def row_segments(path: str, values: Sequence[object]) -> tuple[object, ...]:
 
 
 def csv_lines(path: str, rows: list[tuple], times: TimeFormat, ids: np.random.Generator) -> list[str]:
-    """The entity's rows (as segments) as CSV lines without their "\n": times and fresh ids formatted."""
+    """The entity's rows (as segments) as CSV lines without their "\\n": times and fresh ids formatted."""
     style = TIME_STYLE.get(path, "Z")
     fresh = FRESH_IDS.get(path, ("", ""))[1]
     columns: list[Sequence[str]] = []
@@ -171,3 +170,4 @@ def delivery_files(path: str, deliveries: list[object], times: TimeFormat) -> di
 
 SEGMENTS = {e.path: segments(e.path) for e in contract.ENTITIES}
 TIMES_OF_DAY = np.array(Clock.TIMES, dtype=object)
+MILLIS = np.array([f".{m:03d}Z" for m in range(1000)], dtype=object)
