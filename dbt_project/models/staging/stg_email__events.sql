@@ -16,14 +16,7 @@ keyed as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ latest_delivery_rank(['email_as_key', '"timestamp"', 'event', 'sg_message_id', 'url']) }} as delivery_rank
-    from keyed
-
-),
+{{ latest_deliveries('keyed', ['email_as_key', '"timestamp"', 'event', 'sg_message_id', 'url']) }},
 
 final as (
 

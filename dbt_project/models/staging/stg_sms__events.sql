@@ -6,14 +6,7 @@ source as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ latest_delivery_rank(['"MessageSid"', '"MessageStatus"']) }} as delivery_rank
-    from source
-
-),
+{{ latest_deliveries('source', ['"MessageSid"', '"MessageStatus"']) }},
 
 final as (
 
