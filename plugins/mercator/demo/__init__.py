@@ -5,7 +5,9 @@ file per quarter for orders, items, POS and events (`orders_2025Q3.csv`), the CR
 plus a later updates file, ad spend as one file per platform; and DIR/truth/ (records.csv,
 params.json, malformed.csv, junk_identifiers.csv, shared_visitors.csv), which the pipeline never
 reads. Output is byte-identical for a seed, whatever the number of worker processes: persons
-are simulated in batches of 1000, each with its own random stream, and streamed to open files.
+are simulated in batches of 1000, each with its own random streams (Python's for the persons,
+numpy's for event ids); a batch's rows are formatted a column at a time (timestamps, ids,
+delivery files: `tables`) and streamed to open files.
 
 Processes (all parameters in `params.DemoParams`, written to truth/params.json):
 

@@ -6,6 +6,8 @@ import math
 import random
 from datetime import date, timedelta
 
+from mercator.demo.processes import pick
+
 US_PHONE_FORMATS = (
     "+1 {a} {e} {s}",
     "({a}) {e}-{s}",
@@ -33,7 +35,7 @@ def typed_email(rng: random.Random, email: str) -> str:
     else:
         typed = email.upper()
     if rng.random() < 0.12:
-        typed = rng.choice((" ", "  ", "")) + typed + rng.choice((" ", "\t", ""))
+        typed = pick(rng, (" ", "  ", "")) + typed + pick(rng, (" ", "\t", ""))
     return typed
 
 
@@ -41,10 +43,10 @@ def typed_phone(rng: random.Random, e164: str) -> str:
     """A phone number in one of the ways people write it; foreign numbers keep their country code."""
     if e164.startswith("+1"):
         national = e164[2:]
-        fmt = rng.choice(US_PHONE_FORMATS)
+        fmt = pick(rng, US_PHONE_FORMATS)
         return fmt.format(a=national[:3], e=national[3:6], s=national[6:])
     national = e164[3:]
-    return rng.choice(GB_PHONE_FORMATS).format(m=national[:4], s=national[4:])
+    return pick(rng, GB_PHONE_FORMATS).format(m=national[:4], s=national[4:])
 
 
 def _mix(x: int, bits: int) -> int:
@@ -76,37 +78,24 @@ def uuid_from(rng: random.Random) -> str:
 
 
 class Clock:
-    """Turns fractional days since the window start into timestamp strings and delivery labels.
+    """Fractional days since the window start: day strings, quarters (delivery labels), times of day.
 
-    Day strings and times of day ("T13:05:09") are precomputed, so formatting a timestamp costs
-    a few integer operations and a concatenation.
+    Days and times of day ("T13:05:09") are precomputed tables; `tables.TimeFormat` formats
+    whole columns of timestamps with them.
     """
 
     MARGIN_DAYS = 400
-    _TIMES = [f"T{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in range(86400)]
+    TIMES = [f"T{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in range(86400)]
 
     def __init__(self, start: date, window_days: int) -> None:
         self.start = start
         self.window_days = window_days
         days = range(-self.MARGIN_DAYS, window_days + self.MARGIN_DAYS)
         dates = [start + timedelta(days=d) for d in days]
-        self._dates = [d.isoformat() for d in dates]
-        self._quarters = [f"{d.year}Q{(d.month - 1) // 3 + 1}" for d in dates]
-        self._epoch = (start - date(1970, 1, 1)).days * 86400
-
-    def iso(self, t: float, suffix: str = "Z") -> str:
-        day, sec = divmod(math.floor(t * 86400), 86400)
-        return self._dates[day + self.MARGIN_DAYS] + self._TIMES[sec] + suffix
-
-    def iso_millis(self, t: float) -> str:
-        day, sec = divmod(math.floor(t * 86400), 86400)
-        return f"{self._dates[day + self.MARGIN_DAYS]}{self._TIMES[sec]}.{int(t * 86_400_000) % 1000:03d}Z"
+        self.dates = [d.isoformat() for d in dates]
+        self.quarters = [f"{d.year}Q{(d.month - 1) // 3 + 1}" for d in dates]
+        self.quarter_labels = sorted(set(self.quarters))
+        self.epoch = (start - date(1970, 1, 1)).days * 86400
 
     def date(self, t: float) -> str:
-        return self._dates[math.floor(t * 86400) // 86400 + self.MARGIN_DAYS]
-
-    def unix(self, t: float) -> int:
-        return self._epoch + int(t * 86400)
-
-    def quarter(self, t: float) -> str:
-        return self._quarters[int(t // 1) + self.MARGIN_DAYS]
+        return self.dates[math.floor(t * 86400) // 86400 + self.MARGIN_DAYS]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import bisect
+import itertools
+import math
 import random
 from dataclasses import dataclass, field
 
 from mercator.demo import reference as ref
 from mercator.demo.formatting import scrambled, uuid_from
 from mercator.demo.params import DemoParams
+from mercator.demo.processes import pick, uniform_int, weighted
 
 COOKIE_LIFETIME_DAYS = 120.0
 COOKIE_HISTORY_DAYS = 200.0  # cookies in use at the window start were set up to this long before
+# A person's browsers: the first 1 to 3 of a random order of the device types (a uniform sample).
+DEVICE_ORDERS = tuple(itertools.permutations(("desktop", "mobile", "tablet")))
 
 
 @dataclass
@@ -54,15 +59,15 @@ class Identity:
 
 def _emails(rng: random.Random, index: int, first: str, last: str) -> list[str]:
     number = scrambled(index, 10_000_000)
-    personal = rng.choice((f"{first}.{last}{number}", f"{first[0]}{last}{number}", f"{first}{number}"))
-    emails = [f"{personal}@{rng.choice(ref.EMAIL_DOMAINS)}"]
+    personal = pick(rng, (f"{first}.{last}{number}", f"{first[0]}{last}{number}", f"{first}{number}"))
+    emails = [f"{personal}@{pick(rng, ref.EMAIL_DOMAINS)}"]
     if rng.random() < 0.3:
-        emails.append(f"{first}.{last}.{number}@{rng.choice(ref.WORK_DOMAINS)}")
+        emails.append(f"{first}.{last}.{number}@{pick(rng, ref.WORK_DOMAINS)}")
     return emails
 
 
 def _phones(rng: random.Random, index: int, country: str, area: str) -> list[str]:
-    count = rng.choices((0, 1, 2), (0.15, 0.65, 0.20))[0]
+    count = weighted(rng, (0, 1, 2), (0.15, 0.8, 1.0))
     phones = []
     for k in range(count):
         key = index * 2 + k
@@ -70,32 +75,30 @@ def _phones(rng: random.Random, index: int, country: str, area: str) -> list[str
             phones.append(f"+447{scrambled(key, 1_000_000_000):09d}")
         else:
             phones.append(
-                f"+1{area if k == 0 else rng.choice(ref.US_CITIES)[1]}{6_000_000 + scrambled(key, 4_000_000)}"
+                f"+1{area if k == 0 else pick(rng, ref.US_CITIES)[1]}{6_000_000 + scrambled(key, 4_000_000)}"
             )
     return phones
 
 
 def _web_devices(rng: random.Random, window_days: int) -> list[WebDevice]:
     devices = []
-    for device_type in rng.sample(
-        ("desktop", "mobile", "tablet"), rng.choices((1, 2, 3), (0.5, 0.4, 0.1))[0]
-    ):
+    for device_type in pick(rng, DEVICE_ORDERS)[: weighted(rng, (1, 2, 3), (0.5, 0.9, 1.0))]:
         renewals, t = [], -COOKIE_HISTORY_DAYS
         while t < window_days:
-            t += rng.expovariate(1.0 / COOKIE_LIFETIME_DAYS)
+            t -= math.log(1.0 - rng.random()) * COOKIE_LIFETIME_DAYS  # Exponential(mean lifetime)
             renewals.append(t)
         devices.append(WebDevice(device_type, renewals))
     return devices
 
 
 def make_identity(rng: random.Random, index: int, params: DemoParams) -> Identity:
-    first, last = rng.choice(ref.FIRST_NAMES), rng.choice(ref.LAST_NAMES)
+    first, last = pick(rng, ref.FIRST_NAMES), pick(rng, ref.LAST_NAMES)
     if rng.random() < params.foreign_share:
-        country, city, area = "GB", rng.choice(ref.GB_CITIES), ""
+        country, city, area = "GB", pick(rng, ref.GB_CITIES), ""
     else:
         country = params.default_country
-        city, area = rng.choice(ref.US_CITIES)
-    year = rng.randint(1950, 2006)
+        city, area = pick(rng, ref.US_CITIES)
+    year = uniform_int(rng, 1950, 2006)
     apps = 0
     if rng.random() < params.app_user_share:
         apps = 1 if rng.random() < 0.85 else 2
@@ -105,9 +108,9 @@ def make_identity(rng: random.Random, index: int, params: DemoParams) -> Identit
         last_name=last.title(),
         country=country,
         city=city,
-        birth_date=f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        birth_date=f"{year}-{uniform_int(rng, 1, 12):02d}-{uniform_int(rng, 1, 28):02d}",
         emails=_emails(rng, index, first, last),
         phones=_phones(rng, index, country, area),
         web_devices=_web_devices(rng, params.window_days),
-        app_devices=[AppDevice(uuid_from(rng).upper(), rng.choice(("ios", "android"))) for _ in range(apps)],
+        app_devices=[AppDevice(uuid_from(rng).upper(), pick(rng, ("ios", "android"))) for _ in range(apps)],
     )

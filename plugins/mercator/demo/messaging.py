@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from mercator.demo import reference as ref
 from mercator.demo.formatting import Clock
 from mercator.demo.params import DemoParams
-from mercator.demo.processes import poisson
+from mercator.demo.processes import pick, poisson
 
 if TYPE_CHECKING:
     from mercator.demo.batch import Sink
@@ -24,26 +24,23 @@ class Messaging:
         self.rng, self.p, self.clock, self.out = rng, params, clock, sink
 
     def email_campaign(self, month: str) -> str:
-        return f"{month}_{self.rng.choice(('newsletter', 'promo'))}"
+        return f"{month}_{pick(self.rng, ('newsletter', 'promo'))}"
 
     def _email_event(
-        self, email: str, t: float, event: str, message_id: str, campaign: str, **extra: object
+        self, email: str, t: float, event: str, message_id: str, campaign: str, url: str = "", reason: str = "",
+        kind: str = "",
     ) -> None:
-        row = {
-            "email": email,
-            "timestamp": self.clock.unix(t),
-            "event": event,
-            "sg_event_id": f"{self.rng.getrandbits(128):032x}"[:22],
-            "sg_message_id": message_id,
-            "category": campaign.rsplit("_", 1)[-1],
-            "asm_group_id": 1 if campaign.endswith("newsletter") else 2,
-            "campaign": campaign,
-            **extra,
-        }
-        copies = 2 if self.rng.random() < self.p.webhook_retry_share else 1
-        for _ in range(copies):
-            self.out.add_values("email/events", self.clock.quarter(t), row)
-            row = {**row, "sg_event_id": f"{self.rng.getrandbits(128):032x}"[:22]}
+        """One webhook event row (sent twice now and then: a retry, with its own sg_event_id)."""
+        category = campaign.rsplit("_", 1)[-1]
+        asm_group_id = 1 if category == "newsletter" else 2
+        # email | timestamp | event | sg_event_id | sg_message_id..campaign
+        row = (email, t, event, None, f"{message_id},{category},{url},{reason},{kind},{asm_group_id},{campaign}")
+        rows, days = self.out.table("email/events")
+        rows.append(row)
+        days.append(t)
+        if self.rng.random() < self.p.webhook_retry_share:
+            rows.append(row)
+            days.append(t)
 
     def email_send(
         self, email: str, t: float, campaign: str, clicked_url: str | None = None, unsubscribe: bool = False
@@ -64,7 +61,7 @@ class Messaging:
                     "bounce",
                     message_id,
                     campaign,
-                    type="bounce",
+                    kind="bounce",
                     reason="550 5.1.1 The email account that you tried to reach does not exist",
                 )
                 return
@@ -90,33 +87,30 @@ class Messaging:
         if t >= self.p.window_days:
             return
         sid = f"SM{rng.getrandbits(128):032x}"
-        base = {"MessageSid": sid, "To": phone, "From": ref.SMS_SENDER, "campaign": campaign}
         roll = rng.random()
         final = (
-            ("delivered", None)
+            ("delivered", "")
             if roll < 0.95
             else ("undelivered", "30003")
             if roll < 0.98
             else ("failed", "30005")
         )
-        for status, error in (("queued", None), ("sent", None), final):
-            self.out.add_values(
-                "sms/events",
-                self.clock.quarter(t),
-                {**base, "MessageStatus": status, "ErrorCode": error, "timestamp": self.clock.iso(t)},
-            )
+        rows, days = self.out.table("sms/events")
+        for status, error in (("queued", ""), ("sent", ""), final):
+            rows.append((f"{sid},{phone},{ref.SMS_SENDER},{status},{error}", t, f",{campaign}"))  # ..| timestamp |..
+            days.append(t)
             t += rng.uniform(1, 20) * SECOND
 
     def sms_stop(self, phone: str, t: float) -> None:
         self.out.add(
             "sms/events",
-            self.clock.quarter(t),
+            t,
             MessageSid=f"SM{self.rng.getrandbits(128):032x}",
             To=ref.SMS_SENDER,
             From=phone,
             MessageStatus="received",
-            timestamp=self.clock.iso(t),
-            Body=self.rng.choice(("STOP", "Stop", "stop ")),
+            timestamp=t,
+            Body=pick(self.rng, ("STOP", "Stop", "stop ")),
         )
 
     def background(

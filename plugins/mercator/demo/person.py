@@ -5,23 +5,44 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from math import log
 from typing import TYPE_CHECKING
 
 from mercator.demo import reference as ref
-from mercator.demo.formatting import Clock, hex_id, typed_email, typed_phone, uuid_from
+from mercator.demo.formatting import Clock, hex_id, typed_email, typed_phone
 from mercator.demo.identities import Identity, WebDevice
 from mercator.demo.messaging import Messaging
-from mercator.demo.params import CHANNEL_BY_NAME, DemoParams
-from mercator.demo.processes import poisson, sample_journey
+from mercator.demo.params import CHANNEL_BY_NAME, CHANNELS, DemoParams
+from mercator.demo.processes import pick, poisson_small, sample_journey, weighted
 
 if TYPE_CHECKING:
     from mercator.demo.batch import Sink
 
 JOURNEY_LOOKBACK_DAYS = 60.0
+PAID = ("Paid Search", "Paid Social", "Display")
+PAID_REFERRER = {
+    "google": "https://www.google.com/",
+    "facebook": "https://m.facebook.com/",
+    "instagram": "https://l.instagram.com/",
+    "tiktok": "https://www.tiktok.com/",
+}
+# Per paid campaign: the landing URL's query up to its click id, and referrer..utm_campaign as CSV.
+CAMPAIGN_TAGS = {
+    c.campaign_id: (
+        f"?utm_source={c.utm_source}&utm_medium={c.utm_medium}&utm_campaign={c.utm_campaign}"
+        f"&{ {'google': 'gclid', 'tiktok': 'ttclid'}.get(c.utm_source, 'fbclid')}=",
+        f"{PAID_REFERRER[c.utm_source]},{c.utm_source},{c.utm_medium},{c.utm_campaign}",
+    )
+    for channel in CHANNELS
+    for c in channel.campaigns
+}
+NO_REFERRAL = ",,,,,,"  # referrer, utm_source, utm_medium, utm_campaign, utm_content, utm_term, click_id
 MINUTE = 1 / 1440
 # Ads consent of a CRM contact (granted, unknown, revoked), drawn from the person's own stream so
 # that adding it changed nothing else the generator writes.
 ADS_CONSENT_WEIGHTS = (0.55, 0.3, 0.15)
+CONSENTS = ("granted", "unknown", "revoked")
+UNKNOWN_CONSENTS = "unknown,unknown,unknown,unknown"  # email, sms, push, ads
 
 
 @dataclass
@@ -69,7 +90,8 @@ class Life:
 
     # -- availability of channels ----------------------------------------------------------------
     def available_channels(self, t: float) -> tuple[list[str], list[float]]:
-        names, weights = [], []
+        """Channels that can reach the person at t, with their exposures as cumulative weights."""
+        names, weights, total = [], [], 0.0
         for channel in self.p.channels:
             name = channel.name
             if name == "Email" and not (
@@ -91,7 +113,8 @@ class Life:
             ):
                 continue
             names.append(name)
-            weights.append(channel.exposure)
+            total += channel.exposure
+            weights.append(total)
         return names, weights
 
     # -- sessions ----------------------------------------------------------------------------------
@@ -108,151 +131,116 @@ class Life:
         self.web_session(t, channel, order)
         return "web"
 
-    def landing(self, t: float, channel: str) -> dict[str, object]:
-        """The first page view's acquisition fields (utm_*, referrer, click_id) for a channel."""
-        rng, month = self.rng, self.clock.date(t)[:7]
-        page = rng.choice(ref.PAGES)
-        fields: dict[str, object] = {}
-        query = ""
-        if channel in ("Paid Search", "Paid Social", "Display"):
-            campaign = rng.choice(CHANNEL_BY_NAME[channel].campaigns)
-            click_param = {"google": "gclid", "tiktok": "ttclid"}.get(campaign.utm_source, "fbclid")
+    def landing(self, t: float, channel: str) -> tuple[str, str]:
+        """The first page view's page_url and its acquisition fields (referrer, utm_*, click_id, as
+        CSV text in web/events column order) for a channel."""
+        rng = self.rng
+        url = ref.SITE + pick(rng, ref.PAGES)
+        if channel in PAID:
+            campaign = pick(rng, CHANNEL_BY_NAME[channel].campaigns)
             click_id = f"{rng.getrandbits(96):024x}"
-            fields = {
-                "utm_source": campaign.utm_source,
-                "utm_medium": campaign.utm_medium,
-                "utm_campaign": campaign.utm_campaign,
-                "click_id": click_id,
-                "utm_term": "linen shirt" if channel == "Paid Search" and rng.random() < 0.3 else None,
-                "utm_content": f"ad_{rng.randint(1, 6)}" if channel != "Paid Search" else None,
-            }
-            query = (
-                f"?utm_source={campaign.utm_source}&utm_medium={campaign.utm_medium}"
-                f"&utm_campaign={campaign.utm_campaign}&{click_param}={click_id}"
-            )
-            fields["referrer"] = {
-                "google": "https://www.google.com/",
-                "facebook": "https://m.facebook.com/",
-                "instagram": "https://l.instagram.com/",
-                "tiktok": "https://www.tiktok.com/",
-            }[campaign.utm_source]
+            term = "linen shirt" if channel == "Paid Search" and rng.random() < 0.3 else ""
+            content = f"ad_{1 + int(rng.random() * 6)}" if channel != "Paid Search" else ""
             self.out.ad_clicks[(math.floor(t), campaign.campaign_id)] += 1
-        elif channel == "Organic Search":
-            fields = {"referrer": rng.choice(ref.ORGANIC_REFERRERS)}
-        elif channel == "Referral":
-            fields = {"referrer": rng.choice(ref.REFERRAL_SITES)}
-        elif channel == "Email":
-            name = self.msg.email_campaign(month)
+            query, fields = CAMPAIGN_TAGS[campaign.campaign_id]
+            return f"{url}{query}{click_id}", f"{fields},{content},{term},{click_id}"
+        if channel == "Organic Search":
+            return url, pick(rng, ref.ORGANIC_REFERRERS) + ",,,,,,"
+        if channel == "Referral":
+            return url, pick(rng, ref.REFERRAL_SITES) + ",,,,,,"
+        if channel == "Email":
+            name = self.msg.email_campaign(self.clock.date(t)[:7])
+            url += f"?utm_source=newsletter&utm_medium=email&utm_campaign={name}"
             self.msg.email_send(
-                self.contact.email if self.contact else "",
-                t - rng.expovariate(8.0),
-                name,
-                clicked_url=f"{ref.SITE}{page}?utm_source=newsletter&utm_medium=email&utm_campaign={name}",
+                self.contact.email if self.contact else "", t - rng.expovariate(8.0), name, clicked_url=url
             )
-            fields = {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": name}
-            query = f"?utm_source=newsletter&utm_medium=email&utm_campaign={name}"
-        elif channel == "SMS":
-            name = f"{month}_sms_offer"
+            return url, f",newsletter,email,{name},,,"
+        if channel == "SMS":
+            name = f"{self.clock.date(t)[:7]}_sms_offer"
             self.msg.sms_send(self.me.phones[0], t - rng.expovariate(24.0), name)
-            fields = {"utm_source": "sms", "utm_medium": "sms", "utm_campaign": name}
-            query = f"?utm_source=sms&utm_medium=sms&utm_campaign={name}"
-        fields["page_url"] = f"{ref.SITE}{page}{query}"
-        return fields
+            return f"{url}?utm_source=sms&utm_medium=sms&utm_campaign={name}", f",sms,sms,{name},,,"
+        return url, NO_REFERRAL
 
     def web_session(self, t: float, channel: str, order: dict[str, object] | None) -> None:
         me, rng = self.me, self.rng
         device = (
-            self.shared_device if self.shared_device and rng.random() < 0.3 else rng.choice(me.web_devices)
+            self.shared_device if self.shared_device and rng.random() < 0.3 else pick(rng, me.web_devices)
         )
         anonymous_id = device.anonymous_id(rng, t)
         self.out.visitor(anonymous_id, me.person_id)
         logged_in = me.registered_at is not None and me.registered_at <= t
-        user_id = me.customer_id if logged_in and rng.random() < 0.5 else None
-        base = {"anonymous_id": anonymous_id, "device_type": device.device_type}
-        add, clock = self.out.add_values, self.clock
+        user_id = me.customer_id if logged_in and rng.random() < 0.5 else ""
+        device_type = device.device_type
+        rows, days = self.out.table("web/events")
+        random_ = rng.random
 
-        def event(name: str, **extra: object) -> None:
+        def event(name: str, url: str, product: str = "", email: str = "", order_id: str = "",
+                  revenue: str = "", referral: str = NO_REFERRAL) -> None:
+            """A row: event_id | anonymous_id..event_name | occurred_at | page_url..revenue."""
             nonlocal t
-            add(
-                "web/events",
-                clock.quarter(t),
-                {
-                    "event_id": uuid_from(rng),
-                    "event_name": name,
-                    "occurred_at": clock.iso_millis(t),
-                    "user_id": user_id,
-                    **base,
-                    **extra,
-                },
-            )
-            t += rng.expovariate(1 / 1.5) * MINUTE + 5 / 86400
+            rows.append((None, f"{anonymous_id},{user_id},{email},{name}", t,
+                         f"{url},{referral},{device_type},{order_id},{product},{revenue}"))
+            days.append(t)
+            t += -log(1.0 - random_()) * 1.5 * MINUTE + 5 / 86400  # Exponential(mean 1.5 min) + 5 s
 
-        event("page_view", **self.landing(t, channel))
-        for _ in range(1 + poisson(rng, 0.5)):
-            product = rng.choice(ref.PRODUCTS)
-            event("product_view", page_url=f"{ref.SITE}/products/{product[0]}", product_id=product[0])
+        url, referral = self.landing(t, channel)
+        event("page_view", url, referral=referral)
+        for _ in range(1 + poisson_small(rng, 0.5)):
+            product = pick(rng, ref.PRODUCTS)[0]
+            event("product_view", f"{ref.SITE}/products/{product}", product)
         if order is None:
-            if user_id is None and logged_in and rng.random() < 0.2:
+            if not user_id and logged_in and random_() < 0.2:
                 user_id = me.customer_id
-                event("login", page_url=f"{ref.SITE}/account/login")
-            if rng.random() < 0.25:
-                event("add_to_cart", product_id=rng.choice(ref.PRODUCTS)[0])
+                event("login", f"{ref.SITE}/account/login")
+            if random_() < 0.25:
+                event("add_to_cart", "", pick(rng, ref.PRODUCTS)[0])
             if self.contact is None and self.wants_newsletter:
                 self.wants_newsletter = False
-                event("form_submit", email=typed_email(rng, me.emails[0]), page_url=f"{ref.SITE}/newsletter")
+                event("form_submit", f"{ref.SITE}/newsletter", email=typed_email(rng, me.emails[0]))
                 self.create_contact(t, with_profile=False)
             return
-        event("add_to_cart", product_id=order["first_product"])
-        if user_id is None and logged_in and not order["registers"]:
+        event("add_to_cart", "", order["first_product"])
+        if not user_id and logged_in and not order["registers"]:
             user_id = me.customer_id
-            event("login")
-        event("begin_checkout", page_url=f"{ref.SITE}/checkout")
+            event("login", "")
+        event("begin_checkout", f"{ref.SITE}/checkout")
         if order.get("registers"):
             user_id = me.customer_id
-            event("sign_up", email=order["email"])
+            event("sign_up", "", email=order["email"])
         order["anonymous_id"] = anonymous_id
         order["at"] = t
-        event(
-            "purchase", order_id=order["order_id"], revenue=order["revenue"], page_url=f"{ref.SITE}/thank-you"
-        )
+        event("purchase", f"{ref.SITE}/thank-you", order_id=order["order_id"], revenue=order["revenue"])
 
     def app_session(self, t: float, channel: str, order: dict[str, object] | None) -> None:
         me, rng = self.me, self.rng
-        device = rng.choice(me.app_devices)
+        device = pick(rng, me.app_devices)
         if device.device_id not in self.devices_used:
             self.devices_used.add(device.device_id)
             self.out.record("app", "devices", device.device_id, me.person_id)
         logged_in = me.registered_at is not None and me.registered_at <= t
-        user_id = me.customer_id if logged_in else None
+        user_id = me.customer_id if logged_in else ""
+        device_id, platform = device.device_id, device.platform
+        rows, days = self.out.table("app/events")
+        random_ = rng.random
 
-        add, clock = self.out.add_values, self.clock
-
-        def event(name: str, **extra: object) -> None:
+        def event(name: str, campaign: str = "", product: str = "", order_id: str = "", revenue: str = "") -> None:
+            """A row: event_id | device_id, user_id, event_name | occurred_at | platform..revenue."""
             nonlocal t
-            add(
-                "app/events",
-                clock.quarter(t),
-                {
-                    "event_id": uuid_from(rng),
-                    "device_id": device.device_id,
-                    "user_id": user_id,
-                    "event_name": name,
-                    "occurred_at": clock.iso(t, "+00:00"),
-                    "platform": device.platform,
-                    **extra,
-                },
+            rows.append(
+                (None, f"{device_id},{user_id},{name}", t, f"{platform},{campaign},{order_id},{product},{revenue}")
             )
-            t += rng.expovariate(1 / 1.2) * MINUTE + 3 / 86400
+            days.append(t)
+            t += -log(1.0 - random_()) * 1.2 * MINUTE + 3 / 86400
 
         if channel == "Push":
             event("push_open", campaign=f"{self.clock.date(t)[:7]}_push")
         else:
             event("app_open")
-        for _ in range(1 + poisson(rng, 0.6)):
-            event("product_view", product_id=rng.choice(ref.PRODUCTS)[0])
+        for _ in range(1 + poisson_small(rng, 0.6)):
+            event("product_view", product=pick(rng, ref.PRODUCTS)[0])
         if order is None:
             return
-        event("add_to_cart", product_id=order["first_product"])
+        event("add_to_cart", product=order["first_product"])
         if order.get("registers"):
             user_id = me.customer_id
             event("sign_up")
@@ -282,7 +270,8 @@ class Life:
 
     def journey(self, end: float, path: list[str], order: dict[str, object] | None) -> str | None:
         """Sessions of one journey, the last one at `end` (carrying the order when there is one)."""
-        gaps = [self.rng.expovariate(1.0) for _ in path[1:]]
+        random_ = self.rng.random
+        gaps = [-log(1.0 - random_()) for _ in path[1:]]  # Exponential(1 day) between sessions
         t = end - sum(gaps)
         platform = None
         for i, channel in enumerate(path):
@@ -300,11 +289,11 @@ class Life:
             self.next_id(), me.emails[0], me.phones[0] if me.phones else None, t, with_profile
         )
         self.contact_at = t
-        self.consent["email"] = rng.choices(("granted", "unknown", "revoked"), (0.6, 0.28, 0.12))[0]
+        self.consent["email"] = weighted(rng, CONSENTS, (0.6, 0.88, 1.0))
         if me.phones:
-            self.consent["sms"] = rng.choices(("granted", "unknown", "revoked"), (0.3, 0.6, 0.1))[0]
+            self.consent["sms"] = weighted(rng, CONSENTS, (0.3, 0.9, 1.0))
         if me.app_devices:
-            self.consent["push"] = rng.choices(("granted", "unknown", "revoked"), (0.55, 0.3, 0.15))[0]
+            self.consent["push"] = weighted(rng, CONSENTS, (0.55, 0.85, 1.0))
         ads_rng = random.Random(f"mercator-demo/{self.p.seed}/ads-consent/{self.index}")
         self.consent["ads"] = ads_rng.choices(("granted", "unknown", "revoked"), ADS_CONSENT_WEIGHTS)[0]
         per_day = {
@@ -315,59 +304,48 @@ class Life:
             if self.consent[channel] == "granted":
                 self.stop_at[channel] = t + rng.expovariate(rate)
 
-    def contact_row(
-        self,
-        contact: Contact,
-        updated_at: float,
-        consent: dict[str, str],
-        consent_at: float,
-        duplicate: bool = False,
-    ) -> dict[str, object]:
+    def contact_fields(self, contact: Contact, duplicate: bool = False) -> str:
+        """contact_id..customer_id of a CRM row as CSV text, identifiers typed as the contact left them."""
         me, rng = self.me, self.rng
         profile = contact.with_profile
-        return {
-            "contact_id": contact.contact_id,
-            "email": typed_email(rng, contact.email) if contact.email else None,
-            "phone": typed_phone(rng, contact.phone) if contact.phone else None,
-            "first_name": me.first_name if profile or rng.random() < 0.5 else None,
-            "last_name": me.last_name if profile or rng.random() < 0.4 else None,
-            "country": me.country if profile else None,
-            "city": me.city if profile and rng.random() < 0.9 else None,
-            "birth_date": me.birth_date if profile and rng.random() < 0.6 else None,
-            "loyalty_id": None if duplicate else me.loyalty_id,
-            "customer_id": None if duplicate else me.customer_id,
-            "created_at": self.clock.iso(contact.created_at),
-            "updated_at": self.clock.iso(updated_at),
-            "email_consent": consent["email"],
-            "sms_consent": consent["sms"],
-            "push_consent": consent["push"],
-            "ads_consent": consent["ads"],
-            "consent_updated_at": self.clock.iso(consent_at),
-        }
+        fields = (
+            contact.contact_id,
+            typed_email(rng, contact.email) if contact.email else "",
+            typed_phone(rng, contact.phone) if contact.phone else "",
+            me.first_name if profile or rng.random() < 0.5 else "",
+            me.last_name if profile or rng.random() < 0.4 else "",
+            me.country if profile else "",
+            me.city if profile and rng.random() < 0.9 else "",
+            me.birth_date if profile and rng.random() < 0.6 else "",
+            "" if duplicate else me.loyalty_id or "",
+            "" if duplicate else me.customer_id or "",
+        )
+        return ",".join(fields)
 
     def write_contacts(self) -> None:
-        """The CRM export (state before consent changes), later consent updates, and duplicates."""
+        """The CRM export (state before consent changes), later consent updates, and duplicates.
+
+        Rows in segments: contact_id..customer_id | created_at | updated_at | email_consent..ads_consent
+        | consent_updated_at.
+        """
         contact, me, rng, end = self.contact, self.me, self.rng, self.p.window_days
         if contact is None:
             return
         self.out.record("crm", "contacts", contact.contact_id, me.person_id)
+        rows, deliveries = self.out.table("crm/contacts")
         first_seen = contact.created_at
         known_at = max(first_seen, me.registered_at or first_seen)
         consent = dict(self.consent)
         changes = sorted((at, channel) for channel, at in self.stop_at.items() if at < end)
         for _, channel in changes:
             consent[channel] = "granted"
-        row = self.contact_row(contact, known_at, consent, first_seen)
-        self.out.add("crm/contacts", "01_export", **row)
+        fields = self.contact_fields(contact)
+        rows.append((fields, first_seen, known_at, ",".join(consent.values()), first_seen))
+        deliveries.append("01_export")
         for at, channel in changes:
             consent[channel] = "revoked"
-            row = {
-                **row,
-                "updated_at": self.clock.iso(max(at, known_at)),
-                f"{channel}_consent": "revoked",
-                "consent_updated_at": self.clock.iso(at),
-            }
-            self.out.add("crm/contacts", "02_updates", **row)
+            rows.append((fields, first_seen, max(at, known_at), ",".join(consent.values()), at))
+            deliveries.append("02_updates")
         if rng.random() < self.p.duplicate_contact_share:
             created = rng.uniform(first_seen, end)
             email = me.emails[-1] if rng.random() < 0.6 else None
@@ -375,10 +353,6 @@ class Life:
                 self.next_id(), email, None if email else (me.phones or [None])[0], created, False
             )
             if duplicate.email or duplicate.phone:
-                unknown = dict.fromkeys(self.consent, "unknown")
-                self.out.add(
-                    "crm/contacts",
-                    "01_export",
-                    **self.contact_row(duplicate, created, unknown, created, duplicate=True),
-                )
+                rows.append((self.contact_fields(duplicate, True), created, created, UNKNOWN_CONSENTS, created))
+                deliveries.append("01_export")
                 self.out.record("crm", "contacts", duplicate.contact_id, me.person_id)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mercator.demo.params import DemoParams
 
 MAX_PURCHASES = 500
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -61,14 +66,33 @@ def split_cents(rng: random.Random, total: int) -> list[tuple[int, int]]:
     return result
 
 
+def pick(rng: random.Random, options: Sequence[T]) -> T:
+    """A uniform choice (as rng.choice, with one float draw instead of rejection-sampled bits)."""
+    return options[int(rng.random() * len(options))]
+
+
+def weighted(rng: random.Random, options: Sequence[T], cumulative: Sequence[float]) -> T:
+    """A choice by cumulative weights (as rng.choices(options, cum_weights=cumulative)[0])."""
+    return options[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
+
+
+def uniform_int(rng: random.Random, low: int, high: int) -> int:
+    """An integer uniform on low..high (as rng.randint, from one float draw)."""
+    return low + int(rng.random() * (high - low + 1))
+
+
 def sample_journey(
-    rng: random.Random, params: DemoParams, available: list[str], weights: list[float]
+    rng: random.Random, params: DemoParams, available: list[str], cumulative: list[float]
 ) -> list[str]:
-    """Channels of one journey: 1 + Poisson(extra) touchpoints drawn by exposure among available channels,
+    """Channels of one journey: 1 + Poisson(extra) touchpoints drawn by exposure (cumulative weights)
+    among available channels,
     then, with probability `direct_return_share`, a closing Direct return visit (typed-in address)."""
-    length = 1 + poisson(rng, params.journey_extra_touch_mean)
-    path = rng.choices(available, weights, k=length)
-    if rng.random() < params.direct_return_share:
+    random_, total = rng.random, cumulative[-1]
+    path = [
+        available[bisect.bisect(cumulative, random_() * total)]
+        for _ in range(1 + poisson_small(rng, params.journey_extra_touch_mean))
+    ]
+    if random_() < params.direct_return_share:
         path.append("Direct")
     return path
 
@@ -86,3 +110,18 @@ def poisson(rng: random.Random, mean: float) -> int:
     if mean > 30:
         return max(0, round(rng.gauss(mean, math.sqrt(mean))))
     return _poisson(rng, mean)
+
+
+@functools.cache
+def _poisson_cdf(mean: float) -> tuple[float, ...]:
+    cdf, term, k = [], math.exp(-mean), 0
+    while not cdf or cdf[-1] < 1 - 1e-12:
+        cdf.append((cdf[-1] if cdf else 0.0) + term)
+        k += 1
+        term *= mean / k
+    return tuple(cdf)
+
+
+def poisson_small(rng: random.Random, mean: float) -> int:
+    """Poisson draw for one of a few fixed small means: its CDF inverted at one uniform (tables cached)."""
+    return bisect.bisect(_poisson_cdf(mean), rng.random())

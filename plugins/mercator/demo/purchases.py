@@ -13,7 +13,8 @@ from mercator.demo.person import JOURNEY_LOOKBACK_DAYS, Life
 from mercator.demo.processes import (
     PurchaseHistory,
     order_value_cents,
-    poisson,
+    pick,
+    poisson_small,
     purchase_history,
     sample_journey,
     spend_scale,
@@ -35,7 +36,7 @@ def draft_order(life: Life, t: float, cents: int, first: bool, registers: bool) 
     rng, me, p = life.rng, life.me, life.p
     discount, coupon = 0, None
     if rng.random() < p.coupon_share:
-        coupon, share = ref.COUPONS[0] if first else rng.choice(ref.COUPONS[1:])
+        coupon, share = ref.COUPONS[0] if first else pick(rng, ref.COUPONS[1:])
         discount = round(cents * share)
     account = registers or me.customer_id is not None
     if account:
@@ -43,10 +44,10 @@ def draft_order(life: Life, t: float, cents: int, first: bool, registers: bool) 
     elif rng.random() < p.test_email_share:
         email = typed_email(rng, ref.TEST_EMAIL)
     else:
-        email = typed_email(rng, rng.choice(me.emails))
-    phone = typed_phone(rng, rng.choice(me.phones)) if me.phones and rng.random() < 0.45 else None
+        email = typed_email(rng, pick(rng, me.emails))
+    phone = typed_phone(rng, pick(rng, me.phones)) if me.phones and rng.random() < 0.45 else None
     items = split_cents(rng, cents)
-    products = [rng.choice(ref.PRODUCTS) for _ in items]
+    products = [pick(rng, ref.PRODUCTS) for _ in items]
     return {
         "order_id": f"{1_000_000_000_000 + scrambled(life.index * 4096 + life.serial_next(), 10**12)}",
         "cents": cents,
@@ -64,104 +65,69 @@ def draft_order(life: Life, t: float, cents: int, first: bool, registers: bool) 
 
 
 def write_order(life: Life, order: dict[str, object], platform: str) -> None:
-    rng, p, clock, out, me = life.rng, life.p, life.clock, life.out, life.me
+    """The order row (segments: order_id..anonymous_id | ordered_at | total_amount..sales_channel |
+    updated_at), its items, and its re-delivery when cancelled or refunded later."""
+    rng, p, out, me = life.rng, life.p, life.out, life.me
     t: float = order["at"]  # type: ignore[assignment]
     cents: int = order["cents"]  # type: ignore[assignment]
     discount: int = order["discount"]  # type: ignore[assignment]
-    quarter = clock.quarter(t)
-    row = {
-        "order_id": order["order_id"],
-        "customer_id": me.customer_id if me.registered_at is not None else None,
-        "email": order["email"],
-        "phone": order["phone"],
-        "anonymous_id": order["anonymous_id"],
-        "ordered_at": clock.iso(t),
-        "total_amount": _money(cents),
-        "currency": p.currency,
-        "discount_amount": _money(discount),
-        "coupon_code": order["coupon"],
-        "status": "paid",
-        "refunded_amount": "0.00",
-        "sales_channel": platform,
-        "updated_at": clock.iso(t),
-    }
-    out.add("shop/orders", quarter, **row)
-    out.record("shop", "orders", str(order["order_id"]), me.person_id)
+    order_id = order["order_id"]
+    customer_id = me.customer_id if me.registered_at is not None else ""
+    head = f"{order_id},{customer_id},{order['email'] or ''},{order['phone'] or ''},{order['anonymous_id'] or ''}"
+    amounts = f"{_money(cents)},{p.currency},{_money(discount)},{order['coupon'] or ''}"
+    rows, days = out.table("shop/orders")
+    rows.append((head, t, f"{amounts},paid,0.00,{platform}", t))
+    days.append(t)
+    out.record("shop", "orders", str(order_id), me.person_id)
+    items, item_days = out.table("shop/order_items")
     for number, ((quantity, unit), product) in enumerate(order["items"], start=1):  # type: ignore[arg-type]
-        out.add(
-            "shop/order_items",
-            quarter,
-            order_id=order["order_id"],
-            line_number=number,
-            product_id=product[0],
-            product_name=product[1],
-            category=product[2],
-            quantity=quantity,
-            unit_price=_money(unit),
-        )
+        items.append((f"{order_id},{number},{product[0]},{product[1]},{product[2]},{quantity},{_money(unit)}",))
+        item_days.append(t)
     roll = rng.random()
     if roll < p.cancelled_share:
-        status, changed, refund = "cancelled", t + rng.uniform(0.01, 0.5), None
+        status, changed, refund = "cancelled", t + rng.uniform(0.01, 0.5), ""
     elif roll < p.cancelled_share + p.refunded_share:
-        status, changed, refund = "refunded", t + 2 + rng.expovariate(1 / 10), cents - discount
+        status, changed, refund = "refunded", t + 2 + rng.expovariate(1 / 10), _money(cents - discount)
     elif roll < p.cancelled_share + p.refunded_share + p.partially_refunded_share:
         status, changed = "partially_refunded", t + 2 + rng.expovariate(1 / 10)
-        refund = max(1, round((cents - discount) * rng.uniform(0.1, 0.7)))
+        refund = _money(max(1, round((cents - discount) * rng.uniform(0.1, 0.7))))
     else:
         return
     if changed < p.window_days:
-        out.add(
-            "shop/orders",
-            clock.quarter(changed),
-            **{
-                **row,
-                "status": status,
-                "updated_at": clock.iso(changed),
-                "refunded_amount": _money(refund) if refund is not None else None,
-            },
-        )
+        rows.append((head, t, f"{amounts},{status},{refund},{platform}", changed))
+        days.append(changed)
 
 
 def write_store_sale(life: Life, t: float, cents: int, loyal: bool) -> None:
     """A POS transaction identified by loyalty card, a typed phone or email, a junk value, or nothing."""
     rng, p, me, out = life.rng, life.p, life.me, life.out
-    store_id, store_phone = STORE_BY_CITY.get(me.city) or rng.choice(ref.STORES)
+    store_id, store_phone = STORE_BY_CITY.get(me.city) or pick(rng, ref.STORES)
     if rng.random() < 0.15:
-        store_id, store_phone = rng.choice(ref.STORES)
-    loyalty = phone = email = None
+        store_id, store_phone = pick(rng, ref.STORES)
+    loyalty = phone = email = ""
     if loyal and me.loyalty_id is None:
         me.loyalty_id = f"LY{scrambled(life.index, 10**10):010d}"
         loyalty = me.loyalty_id
-        phone = typed_phone(rng, me.phones[0]) if me.phones else None
+        phone = typed_phone(rng, me.phones[0]) if me.phones else ""
     elif me.loyalty_id and rng.random() < 0.85:
         loyalty = me.loyalty_id
-        phone = typed_phone(rng, me.phones[0]) if me.phones and rng.random() < 0.2 else None
+        phone = typed_phone(rng, me.phones[0]) if me.phones and rng.random() < 0.2 else ""
     else:
         roll = rng.random()
         if roll < 0.25 and me.phones:
-            phone = typed_phone(rng, rng.choice(me.phones))
+            phone = typed_phone(rng, pick(rng, me.phones))
         elif roll < 0.25 + p.store_phone_share:
             phone = typed_phone(rng, store_phone)
         elif roll < 0.4 + p.store_phone_share:
-            email = typed_email(rng, rng.choice(me.emails))
+            email = typed_email(rng, pick(rng, me.emails))
         elif roll < 0.4 + p.store_phone_share + p.noemail_share:
             email = typed_email(rng, ref.NO_EMAIL)
     roll = rng.random()
     status = "refunded" if roll < 0.03 else "cancelled" if roll < 0.04 else "paid"
     transaction_id = f"T{hex_id(life.index * 4096 + life.serial_next())}"
-    out.add(
-        "pos/transactions",
-        life.clock.quarter(t),
-        transaction_id=transaction_id,
-        store_id=store_id,
-        loyalty_id=loyalty,
-        phone=phone,
-        email=email,
-        occurred_at=life.clock.iso(t, ""),
-        total_amount=_money(cents),
-        currency=p.currency,
-        status=status,
-    )
+    rows, days = out.table("pos/transactions")  # transaction_id..email | occurred_at | total_amount..status
+    rows.append((f"{transaction_id},{store_id},{loyalty},{phone},{email}", t, f"{_money(cents)},{p.currency},{status}"))
+    days.append(t)
     out.record("pos", "transactions", transaction_id, me.person_id)
 
 
@@ -201,7 +167,7 @@ def prospect_life(life: Life) -> None:
     arrival = rng.uniform(0, p.window_days)
     life.wants_newsletter = rng.random() < 0.6
     starts = sorted(
-        arrival + rng.uniform(0, min(180.0, p.window_days - arrival)) for _ in range(1 + poisson(rng, 1.0))
+        arrival + rng.uniform(0, min(180.0, p.window_days - arrival)) for _ in range(1 + poisson_small(rng, 1.0))
     )
     for t in starts:
         names, weights = life.available_channels(t)

@@ -13,7 +13,7 @@ from mercator.demo.formatting import Clock, hex_id
 from mercator.demo.identities import make_identity
 from mercator.demo.params import DemoParams
 from mercator.demo.person import Life
-from mercator.demo.processes import order_value_cents, spend_scale
+from mercator.demo.processes import order_value_cents, spend_scale, weighted
 from mercator.demo.purchases import draft_order, write_order, write_store_sale
 
 if TYPE_CHECKING:
@@ -102,8 +102,8 @@ def _online_order(life: Life, t: float, cents: int, first: bool, account: bool, 
         order["phone"] = None
     names, weights = life.available_channels(t)
     if rng.random() < 0.5 and t > 1:
-        life.session(t - rng.uniform(0.5, min(t, 20.0)), rng.choices(names, weights)[0], None)
-    write_order(life, order, life.session(t, rng.choices(names, weights)[0], order))
+        life.session(t - rng.uniform(0.5, min(t, 20.0)), weighted(rng, names, weights), None)
+    write_order(life, order, life.session(t, weighted(rng, names, weights), order))
 
 
 def _browse(life: Life) -> None:
@@ -111,4 +111,4 @@ def _browse(life: Life) -> None:
     rng = life.rng
     for t in sorted(rng.uniform(0, life.p.window_days - SESSION_DAYS) for _ in range(rng.randint(1, 3))):
         names, weights = life.available_channels(t)
-        life.session(t, rng.choices(names, weights)[0], None)
+        life.session(t, weighted(rng, names, weights), None)

@@ -26,6 +26,7 @@ from mercator import contract
 from mercator.demo.batch import Sink
 from mercator.demo.formatting import Clock
 from mercator.demo.shape_people import ShapeParams, simulate
+from mercator.demo.tables import id_stream
 
 SALES = frozenset({"shop/orders", "shop/order_items", "pos/transactions"})
 NOT_CRM = frozenset(e.path for e in contract.ENTITIES if e.source != "crm")
@@ -117,10 +118,13 @@ def generate(shape: Shape, out: Path, seed: int = 1) -> None:
         simulate(shape, params, clock, sink, seed, index)
     if shape.has("ads/spend"):
         _add_spend(sink, params, random.Random(f"mercator-shapes/{shape.name}/{seed}/spend"))
-    for relative, rows in sorted(sink.rows.items()):
+    ids = id_stream(f"mercator-shapes/{shape.name}/{seed}/ids")
+    for relative, lines in sorted(sink.files(clock, ids).items()):
         path = relative.rsplit("/", 1)[0]
         if shape.has(path):
-            _write_csv(out / relative, [c.name for c in contract.entity(path).columns], rows)
+            header = ",".join(c.name for c in contract.entity(path).columns)
+            (out / path).mkdir(parents=True, exist_ok=True)
+            (out / relative).write_text("".join([header + "\n", *(line + "\n" for line in lines)]), encoding="utf-8")
     kept = {(r[0], r[1]) for r in sink.records if shape.has(f"{r[0]}/{r[1]}")}
     if shape.has("app/events"):
         kept.add(("app", "devices"))

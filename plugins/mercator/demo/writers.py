@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import random
@@ -22,7 +21,7 @@ class LandingWriter:
 
     def __init__(self, out: Path, params: DemoParams) -> None:
         self.out, self.params = out, params
-        self.files: dict[str, IO[str]] = {}
+        self.files: dict[str, IO[bytes]] = {}
         self.lines: dict[str, int] = {}
         self.ad_clicks: Counter[tuple[int, str]] = Counter()
         truth = out / "truth"
@@ -34,12 +33,12 @@ class LandingWriter:
         )
 
     @staticmethod
-    def _open_csv(path: Path, header: list[str]) -> IO[str]:
-        handle = path.open("w", newline="", encoding="utf-8")
-        handle.write(",".join(header) + "\n")
+    def _open_csv(path: Path, header: list[str]) -> IO[bytes]:
+        handle = path.open("wb")
+        handle.write((",".join(header) + "\n").encode())
         return handle
 
-    def _file(self, relative: str) -> IO[str]:
+    def _file(self, relative: str) -> IO[bytes]:
         if relative not in self.files:
             entity = contract.entity(relative.rsplit("/", 1)[0])
             path = self.out / relative
@@ -52,13 +51,13 @@ class LandingWriter:
         for relative in sorted(result.chunks):
             chunk = result.chunks[relative]
             handle = self._file(relative)
-            handle.write(chunk.text)
+            handle.write(chunk.data)
             source, entity, _ = relative.split("/")
             for line, kind in chunk.malformed:
-                self.malformed.write(f"{source},{entity},{relative},{self.lines[relative] + line},{kind}\n")
+                self.malformed.write(f"{source},{entity},{relative},{self.lines[relative] + line},{kind}\n".encode())
             self.lines[relative] += chunk.lines
         self.records.write(result.records)
-        csv.writer(self.shared, lineterminator="\n").writerows(result.shared_visitors)
+        self.shared.write("".join(f"{a},{p},{o}\n" for a, p, o in result.shared_visitors).encode())
         self.ad_clicks.update(result.ad_clicks)
 
     def finish(self) -> None:
@@ -86,7 +85,7 @@ class LandingWriter:
                     clicks = math.ceil(tracked * rng.uniform(1.05, 1.3)) + rng.randint(0, 2)
                     spend = clicks * campaign.cost_per_click * rng.uniform(0.8, 1.2)
                     impressions = round(clicks / campaign.click_through_rate * rng.uniform(0.9, 1.1))
-                    self._file(f"ads/spend/spend_{campaign.platform}.csv")
+                    handle = self._file(f"ads/spend/spend_{campaign.platform}.csv")
                     row = [
                         (start + timedelta(days=day)).isoformat(),
                         campaign.platform,
@@ -100,6 +99,4 @@ class LandingWriter:
                         f"{spend:.2f}",
                         self.params.currency,
                     ]
-                    csv.writer(
-                        self.files[f"ads/spend/spend_{campaign.platform}.csv"], lineterminator="\n"
-                    ).writerow(row)
+                    handle.write((",".join(map(str, row)) + "\n").encode())
