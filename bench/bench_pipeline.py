@@ -44,7 +44,11 @@ def run_stage(stage: str) -> None:
         pipeline.activate(settings, "bench")
     else:
         getattr(pipeline, stage)(settings)
-    print(json.dumps({"seconds": round(time.perf_counter() - start, 2)}))
+    seconds = round(time.perf_counter() - start, 2)
+    if stage.startswith("transform"):  # keep each dbt pass's timings: the next pass overwrites them
+        results = settings.dbt_target_dir / "run_results.json"
+        results.replace(results.with_name(f"run_results_{stage}.json"))
+    print(json.dumps({"seconds": seconds}))
 
 
 def _timed(cmd: list[str], env: dict[str, str]) -> dict:
@@ -74,21 +78,40 @@ def run_identity(landing: str, warehouse: str) -> None:
         print(json.dumps(identity_quality(con, Path(landing))))
 
 
-def bench_size(customers: int, seed: int, workdir: Path) -> dict:
+def bench_size(customers: int, seed: int, workdir: Path, landing: Path | None = None) -> dict:
+    """One size: demo data (unless `landing` holds it already), then every stage in its own process."""
     root = workdir / f"c{customers}"
-    landing, warehouse = root / "landing", root / "mercator.duckdb"
     subprocess.run(["rm", "-rf", str(root)], check=True)
-    env = dict(os.environ, MERCATOR_LANDING=str(landing), MERCATOR_WAREHOUSE=str(warehouse),
-               MERCATOR_REPORTS=str(root / "reports"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    demo = [sys.executable, "-m", "mercator.demo", "--customers", str(customers), "--seed", str(seed),
-            "--out", str(landing)]
-    stages = {"demo": _timed(demo, env)}
+    root.mkdir(parents=True)
+    warehouse = root / "mercator.duckdb"
+    env = dict(os.environ, MERCATOR_WAREHOUSE=str(warehouse), MERCATOR_REPORTS=str(root / "reports"),
+               MERCATOR_DBT_TARGET=str(root / "dbt_target"), MERCATOR_MODELS=str(root / "models"),
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    stages = {}
+    if landing is None:
+        landing = root / "landing"
+        demo = [sys.executable, "-m", "mercator.demo", "--customers", str(customers), "--seed", str(seed),
+                "--out", str(landing)]
+        stages["demo"] = _timed(demo, env)
+    env["MERCATOR_LANDING"] = str(landing)
     for stage in STAGES:
         stages[stage] = _timed([sys.executable, __file__, "--stage", stage], env)
         print(f"  {customers:>8} {stage:12} {stages[stage]}", flush=True)
     identity = _timed([sys.executable, __file__, "--identity", str(landing), str(warehouse)], env)
-    return {"customers": customers, "stages": stages,
+    return {"customers": customers, "stages": stages, "total_seconds": round(sum(s["seconds"] for s in stages.values()), 1),
+            "peak_mb": max(s["peak_mb"] for s in stages.values()),
+            "slowest_models": {stage: slowest_models(root / "dbt_target" / f"run_results_{stage}.json")
+                               for stage in ("transform", "transform_scored")},
             "identity": {k: v for k, v in identity.items() if k not in ("seconds", "peak_mb")}}
+
+
+def slowest_models(path: Path, top: int = 5) -> list[dict]:
+    """The most expensive nodes of a dbt run (its run_results.json), slowest first."""
+    if not path.exists():
+        return []
+    nodes = json.loads(path.read_text())["results"]
+    ranked = sorted(nodes, key=lambda node: node["execution_time"], reverse=True)[:top]
+    return [{"node": node["unique_id"], "seconds": round(node["execution_time"], 2)} for node in ranked]
 
 
 def main() -> None:
@@ -100,9 +123,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, nargs="+", default=[10000])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mercator-bench"))
+    parser.add_argument("--landing", type=Path, nargs="+", help="existing demo data per size (skips generation)")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results") / "pipeline.json")
     args = parser.parse_args()
-    results = [bench_size(n, args.seed, args.workdir) for n in args.customers]
+    landings = args.landing or [None] * len(args.customers)
+    results = [bench_size(n, args.seed, args.workdir, landing) for n, landing in zip(args.customers, landings, strict=True)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

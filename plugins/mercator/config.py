@@ -74,3 +74,15 @@ class Settings:
         if as_of:
             changes["as_of"] = as_of
         return replace(self, **changes)
+
+
+def duckdb_resources(warehouse: Path) -> dict[str, str]:
+    """DuckDB's memory limit, threads and spill directory for every process that writes `warehouse`
+    (the pipeline's connections and dbt's profile): large data spills to disk instead of failing.
+    Environment: MERCATOR_DUCKDB_MEMORY_LIMIT (default 4GB), MERCATOR_DUCKDB_THREADS (default: the
+    machine's cores), MERCATOR_DUCKDB_TEMP (default `<warehouse>.tmp`, beside the file)."""
+    return {
+        "memory_limit": os.environ.get("MERCATOR_DUCKDB_MEMORY_LIMIT") or "4GB",
+        "threads": os.environ.get("MERCATOR_DUCKDB_THREADS") or str(os.cpu_count() or 1),
+        "temp_directory": os.environ.get("MERCATOR_DUCKDB_TEMP") or f"{Path(warehouse)}.tmp",
+    }

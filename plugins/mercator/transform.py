@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mercator.config import Settings
+from mercator.config import Settings, duckdb_resources
 
 log = logging.getLogger(__name__)
 
@@ -18,14 +18,18 @@ class DbtFailed(RuntimeError):
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment for a dbt run: the warehouse (and Spark's folder beside it), the as-of date and the
-    default country."""
+    """Environment for a dbt run: the warehouse and its DuckDB resources (and Spark's folder beside it),
+    the as-of date and the defaults."""
     env = dict(os.environ)
     env["MERCATOR_WAREHOUSE"] = str(settings.warehouse)
     env["MERCATOR_SPARK_DIR"] = str(settings.spark_dir)
     env["MERCATOR_AS_OF"] = settings.as_of or ""
     env["MERCATOR_DEFAULT_COUNTRY"] = settings.default_country
     env["MERCATOR_DEFAULT_CURRENCY"] = settings.default_currency
+    resources = duckdb_resources(settings.warehouse)
+    env["MERCATOR_DUCKDB_MEMORY_LIMIT"] = resources["memory_limit"]
+    env["MERCATOR_DUCKDB_THREADS"] = resources["threads"]
+    env["MERCATOR_DUCKDB_TEMP"] = resources["temp_directory"]
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     return env
 

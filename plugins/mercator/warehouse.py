@@ -7,15 +7,18 @@ from pathlib import Path
 
 import duckdb
 
+from mercator.config import duckdb_resources
+
 
 def connect(warehouse: Path, timeout_s: float = 300.0, poll_s: float = 1.0) -> duckdb.DuckDBPyConnection:
-    """DuckDB allows one writing process per file: parallel tasks queue here until it is free."""
+    """DuckDB allows one writing process per file: parallel tasks queue here until it is free. The
+    connection has the warehouse's memory limit, threads and spill directory."""
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            return duckdb.connect(str(warehouse))
+            return duckdb.connect(str(warehouse), config=duckdb_resources(warehouse))
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 raise

@@ -205,7 +205,7 @@ def _insert_checked(
         [meta.file, meta.delivery_hash, meta.load_id, meta.loaded_at],
     ).fetchall()
     [(rows_quarantined,)] = con.execute(
-        f"insert into raw.quarantine select ?, ?, ?, _line, _reason, {checked.record_sql}, ?, ?, ? "
+        "insert into raw.quarantine select ?, ?, ?, _line, _reason, _bad_record, ?, ?, ? "
         f"from {CHECKED} where _reason is not null",
         [*meta.source_row(), meta.loaded_at],
     ).fetchall()

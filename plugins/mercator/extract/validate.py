@@ -2,7 +2,8 @@
 
 Builds temp table `_mercator_checked` from `_mercator_stage`: every contract column typed (NULL
 when the file lacks it), extra columns as VARCHAR, `_line`, `_reason` (NULL for good rows), and
-the row as read (`_record`, `__r<i>`) to build the quarantine record from.
+for bad rows only the row as read (`_bad_record`: the source text, or its fields as JSON), so
+that good rows are not stored twice.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ FORMATS = {
 @dataclass(frozen=True)
 class Checked:
     extra_columns: list[str]
-    record_sql: str
-    """Expression over `_mercator_checked` giving a bad row's quarantine record."""
     file_reason: str | None = None
     """Why every row of the file is unusable (required columns missing), if so."""
 
@@ -51,44 +50,59 @@ def check_staged(
     extras = [name for name in staged if name not in used]
     missing = [c.name for c in entity.columns if c.required and not matched[c.name]]
 
-    parsed, outputs, errors = [], [], []
+    # A column's trimmed text (`__v<i>`) is computed once, only where a check reads it; the reason
+    # text is built only for the rows that fail a check (the conditions are cheap booleans).
+    one_of = set(entity.one_of or ())
+    values, typed, outputs, errors = [], [], [], []
     for i, column in enumerate(entity.columns):
         source = matched[column.name]
         if source is None:
             outputs.append(f"null::{contract.RAW_TYPES[column.type]} as {ident(column.name)}")
             continue
-        value = f"nullif(trim({raw[source]}), '')"
+        if column.type != "text" or column.required or column.name in one_of:
+            values.append(f"nullif(trim({raw[source]}), '') as __v{i}")
         if column.type == "text":
             outputs.append(f"{raw[source]} as {ident(column.name)}")
         else:
-            parsed.append(f"{_typed(column.type, value, source_timezone)} as __t{i}")
+            typed.append(f"{_typed(column.type, f'__v{i}', source_timezone)} as __t{i}")
             outputs.append(f"__t{i} as {ident(column.name)}")
-        errors += _errors(column, value, f"__t{i}")
-    errors += _one_of_error(entity, {name: raw[source] for name, source in matched.items() if source})
+        errors += _errors(column, f"__v{i}", f"__t{i}")
+    present = {c.name: f"__v{i}" for i, c in enumerate(entity.columns) if matched[c.name]}
+    errors += _one_of_error(entity, present)
     outputs += [f"{raw[name]} as {ident(name)}" for name in extras]
 
     missing_reason = f"file is missing required column(s): {', '.join(missing)}" if missing else None
     if missing_reason and len(staged) == 1 and any(sep in staged[0] for sep in SEPARATORS):
         missing_reason += f" (one header column {staged[0][:60]!r}: Mercator reads comma-separated files)"
     file_reason = literal(missing_reason) if missing_reason else "null"
-    row_reason = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "null"
-    row_or_pre = f"_pre_reason, case when _pre_reason is null then {row_reason} end"
-    reason = f"nullif(concat_ws('; ', {file_reason}, {row_or_pre}), '')"
+    messages = ", ".join(f"case when {failed} then {message} end" for failed, message in errors)
+    row_reason = f"nullif(concat_ws('; ', {messages}), '')" if errors else "null"
+    any_failed = " or ".join(["_pre_reason is not null", *(f"coalesce({failed}, false)" for failed, _ in errors)])
+    reason = (
+        f"case when {file_reason} is not null or {any_failed} then nullif(concat_ws('; ', {file_reason}, "
+        f"_pre_reason, case when _pre_reason is null then {row_reason} end), '') end"
+    )
     raw_columns = [f"{ident(name)} as {alias}" for name, alias in raw.items()]
+    record = "json_object(" + ", ".join(f"{literal(name)}, {alias}" for name, alias in raw.items()) + ")"
     con.execute(
         f"""
         create or replace temp table {CHECKED} as
-        with parsed as (
-          select {', '.join([*raw_columns, *parsed, '_line', '_record', '_pre_reason'])}
+        with trimmed as (
+          select {', '.join([*raw_columns, *values, '_line', '_record', '_pre_reason'])}
           from {STAGE}
+        ),
+        parsed as (
+          select *{''.join(', ' + t for t in typed)} from trimmed
+        ),
+        reasoned as (
+          select *, {reason} as _reason from parsed
         )
-        select {', '.join(outputs)}, {', '.join(raw.values()) + ',' if raw else ''} _line, _record,
-          {reason} as _reason
-        from parsed
+        select {', '.join(outputs)}, _line, _reason,
+          case when _reason is not null then coalesce(_record, {record}::varchar) end as _bad_record
+        from reasoned
         """
     )
-    record = "json_object(" + ", ".join(f"{literal(name)}, {alias}" for name, alias in raw.items()) + ")"
-    return Checked(extras, f"coalesce(_record, {record}::varchar)", missing_reason)
+    return Checked(extras, missing_reason)
 
 
 def _typed(kind: str, value: str, source_timezone: str) -> str:
@@ -122,25 +136,21 @@ def _local_to_instant(local: str, zone: str) -> str:
     )
 
 
-def _errors(column: contract.Column, value: str, typed: str) -> list[str]:
+def _errors(column: contract.Column, value: str, typed: str) -> list[tuple[str, str]]:
+    """(condition, message) of each check of one column: the condition is true when it fails."""
     errors = []
     if column.required:
-        missing = literal(f"{column.name}: required value missing")
-        errors.append(f"case when {value} is null then {missing} end")
+        errors.append((f"{value} is null", literal(f"{column.name}: required value missing")))
     if column.type != "text":
         message = literal(f"{column.name}: {FORMATS[column.type][1]} ")
-        errors.append(
-            f"case when {value} is not null and {typed} is null "
-            f"then {message} || '''' || left({value}, 100) || '''' end"
-        )
+        errors.append((f"{value} is not null and {typed} is null", f"{message} || '''' || left({value}, 100) || ''''"))
     return errors
 
 
-def _one_of_error(entity: contract.Entity, raw: dict[str, str]) -> list[str]:
+def _one_of_error(entity: contract.Entity, values: dict[str, str]) -> list[tuple[str, str]]:
     """A row with no value in any of the entity's `one_of` columns (absent columns count as empty)."""
     if not entity.one_of:
         return []
-    values = [f"nullif(trim({raw[name]}), '')" for name in entity.one_of if name in raw]
+    present = [values[name] for name in entity.one_of if name in values]
     message = literal(f"{', '.join(entity.one_of)}: at least one value required")
-    present = f"coalesce({', '.join(values)}) is null" if values else "true"
-    return [f"case when {present} then {message} end"]
+    return [(f"coalesce({', '.join(present)}) is null" if present else "true", message)]
