@@ -73,24 +73,25 @@ def check_raw(settings: Settings, run_id: str | None = None) -> dict:
 # Python models (CLV, attribution) read dbt models and write tables of schema `ml`, which dbt
 # declares as the source `ml`: dbt builds in two passes around them.
 SCORED = "source:ml+"
-# dbt unit tests pin business rules with exact expected values (DuckDB's floating point); their
-# fixtures are CTEs, which the Spark connected components cannot read. They run on DuckDB only.
-SPARK_BUILD_ARGS = ("--exclude-resource-type", "unit_test")
+# dbt build's arguments per engine. dbt unit tests pin business rules with exact expected values
+# (DuckDB's floating point); their fixtures are CTEs, which the Spark connected components cannot
+# read. They run on DuckDB only.
+BUILD_ARGS = {"duckdb": (), "spark": ("--exclude-resource-type", "unit_test")}
 
 
 def _build(settings: Settings, *selection: str) -> None:
     from mercator.transform import run_dbt
 
-    run_dbt(settings, "build", *selection, *(SPARK_BUILD_ARGS if settings.engine == "spark" else ()))
+    run_dbt(settings, "build", *selection, *BUILD_ARGS[settings.engine])
 
 
 def transform(settings: Settings) -> None:
     """dbt build of everything that does not read the Python models' outputs (source `ml`). On Spark,
-    the raw tables are first handed to it (mercator.spark.publish_raw)."""
+    the raw tables are first exported for it (mercator.spark.export_raw)."""
     if settings.engine == "spark":
-        from mercator.spark import publish_raw
+        from mercator.spark import export_raw
 
-        publish_raw(settings)
+        export_raw(settings)
     _build(settings, "--exclude", SCORED)
 
 

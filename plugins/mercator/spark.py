@@ -1,12 +1,14 @@
-"""Spark as the dbt engine: a local session on the warehouse folder, and DuckDB's raw tables handed to it.
+"""Spark as the dbt engine: a local session on the warehouse folder, DuckDB's raw tables handed to it
+and the tables it builds copied back.
 
 Extract writes DuckDB's raw.* whatever the engine. For Spark, each raw table is exported to Parquet
-under <warehouse folder>/spark/raw/<table>/ and registered in Spark's catalog as `raw.<table>` (an
-external Parquet table). The catalog is the embedded Derby metastore that dbt-spark's session method
-opens (`enableHiveSupport`), kept beside the tables in <warehouse folder>/spark, so a later process
-(the Python models, the next run) sees every table dbt built. Derby admits one process at a time:
-dbt and the Python models run one after the other. After the last dbt pass, the tables Spark built
-are copied back into the DuckDB file (publish_marts), which the gates, activation and reports read.
+under <warehouse folder>/spark/raw/<table>/, which dbt registers in Spark's catalog as `raw.<table>`
+(an external Parquet table; on-run-start hook register_raw_tables). The catalog is the embedded
+Derby metastore that dbt-spark's session method opens (`enableHiveSupport`), kept beside the tables
+in <warehouse folder>/spark, so a later process (the Python models, the next run) sees every table
+dbt built. Derby admits one process at a time: dbt and the Python models run one after the other.
+After the last dbt pass, the tables Spark built are copied back into the DuckDB file
+(publish_marts), which the gates, activation and reports read.
 """
 
 from __future__ import annotations
@@ -64,8 +66,9 @@ def spark_session(settings: Settings) -> Iterator:
         SparkContext._gateway = SparkContext._jvm = None
 
 
-def publish_raw(settings: Settings) -> list[str]:
-    """Export every DuckDB raw.* table to Parquet and (re)register it in Spark as raw.<table>."""
+def export_raw(settings: Settings) -> list[str]:
+    """Export every DuckDB raw.* table to Parquet, <spark_dir>/raw/<table>/, where dbt's on-run-start
+    hook register_raw_tables registers it in Spark's catalog as raw.<table>."""
     from mercator.warehouse import connect
 
     raw_dir = settings.spark_dir / "raw"
@@ -81,11 +84,6 @@ def publish_raw(settings: Settings) -> list[str]:
             con.execute(f"copy raw.{table} to '{target / 'part-0.parquet'}' (format parquet)")
     finally:
         con.close()
-    with spark_session(settings) as spark:
-        spark.sql("create database if not exists raw")
-        for table in tables:
-            spark.sql(f"drop table if exists raw.{table}")
-            spark.sql(f"create table raw.{table} using parquet location '{raw_dir / table}'")
     return tables
 
 
