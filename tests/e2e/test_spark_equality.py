@@ -15,6 +15,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -91,8 +92,10 @@ def _clusters(build: Build) -> dict[str, frozenset]:
 
 
 def _close(a, b) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        return a is not None and b is not None and math.isclose(a, b, rel_tol=RELATIVE, abs_tol=1e-12)
+    """Equal, or for numbers computed in floating point (doubles, and decimals of divisions such as
+    credits), equal within RELATIVE."""
+    if isinstance(a, float | Decimal) and isinstance(b, float | Decimal):
+        return math.isclose(a, b, rel_tol=RELATIVE, abs_tol=1e-12)
     return a == b
 
 
@@ -187,7 +190,7 @@ def _spark_sql_hazards(sql: str) -> list[str]:
 
 def test_compiled_spark_sql_has_no_duckdb_only_syntax(builds) -> None:
     compiled = sorted((builds["spark"].settings.dbt_target_dir / "compiled").rglob("*.sql"))
-    assert len(compiled) > 100
+    assert len(compiled) > 60  # every model and hook (the builds leave dbt's tests out)
     hazards = {str(path.name): h for path in compiled if (h := _spark_sql_hazards(path.read_text()))}
     assert hazards == {}
 
