@@ -98,7 +98,8 @@ def bench_size(customers: int, seed: int, workdir: Path, landing: Path | None = 
         stages[stage] = _timed([sys.executable, __file__, "--stage", stage], env)
         print(f"  {customers:>8} {stage:12} {stages[stage]}", flush=True)
     identity = _timed([sys.executable, __file__, "--identity", str(landing), str(warehouse)], env)
-    return {"customers": customers, "stages": stages, "total_seconds": round(sum(s["seconds"] for s in stages.values()), 1),
+    total = round(sum(s["seconds"] for s in stages.values()), 1)
+    return {"customers": customers, "stages": stages, "total_seconds": total,
             "peak_mb": max(s["peak_mb"] for s in stages.values()),
             "slowest_models": {stage: slowest_models(root / "dbt_target" / f"run_results_{stage}.json")
                                for stage in ("transform", "transform_scored")},
@@ -127,7 +128,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results") / "pipeline.json")
     args = parser.parse_args()
     landings = args.landing or [None] * len(args.customers)
-    results = [bench_size(n, args.seed, args.workdir, landing) for n, landing in zip(args.customers, landings, strict=True)]
+    sizes = zip(args.customers, landings, strict=True)
+    results = [bench_size(n, args.seed, args.workdir, landing) for n, landing in sizes]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -6,14 +6,7 @@ source as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ latest_delivery_rank(['date', 'platform', 'campaign_id']) }} as delivery_rank
-    from source
-
-),
+{{ latest_deliveries('source', ['date', 'platform', 'campaign_id']) }},
 
 final as (
 

@@ -6,14 +6,7 @@ source as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ latest_delivery_rank(['event_id']) }} as delivery_rank
-    from source
-
-),
+{{ latest_deliveries('source', ['event_id']) }},
 
 final as (
 

@@ -6,14 +6,7 @@ source as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ latest_delivery_rank(['trim(request_id)']) }} as delivery_rank
-    from source
-
-),
+{{ latest_deliveries('source', ['trim(request_id)']) }},
 
 final as (
 

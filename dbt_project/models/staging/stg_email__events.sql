@@ -16,16 +16,9 @@ keyed as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ latest_delivery_rank(
-            ['email_as_key', adapter.quote('timestamp'), 'event', 'sg_message_id', 'url']
-        ) }} as delivery_rank
-    from keyed
-
-),
+{{ latest_deliveries(
+    'keyed', ['email_as_key', adapter.quote('timestamp'), 'event', 'sg_message_id', 'url']
+) }},
 
 final as (
 

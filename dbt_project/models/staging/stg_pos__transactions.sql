@@ -6,14 +6,7 @@ source as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ latest_delivery_rank(['trim(transaction_id)']) }} as delivery_rank
-    from source
-
-),
+{{ latest_deliveries('source', ['trim(transaction_id)']) }},
 
 final as (
 

@@ -6,14 +6,7 @@ source as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ latest_delivery_rank(['trim(order_id)'], version_column='updated_at') }} as delivery_rank
-    from source
-
-),
+{{ latest_deliveries('source', ['trim(order_id)'], version_column='updated_at') }},
 
 final as (
 

@@ -6,14 +6,7 @@ source as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ latest_delivery_rank([adapter.quote('MessageSid'), adapter.quote('MessageStatus')]) }} as delivery_rank
-    from source
-
-),
+{{ latest_deliveries('source', [adapter.quote('MessageSid'), adapter.quote('MessageStatus')]) }},
 
 final as (
 

@@ -28,30 +28,28 @@ flagged as (
 
 ),
 
-numbered as (
+started as (
 
     select
         *,
-        sum(
-            case
-                when seconds_since_previous is null then 1
-                when seconds_since_previous > {{ var('session_timeout_minutes') }} * 60 then 1
-                when event_name = 'push_open' then 1
-                else 0
-            end
-        ) over (
-            partition by device_id order by occurred_at, event_id rows between unbounded preceding and current row
-        ) as session_number
+        case
+            when seconds_since_previous is null then 1
+            when seconds_since_previous > {{ var('session_timeout_minutes') }} * 60 then 1
+            when event_name = 'push_open' then 1
+            else 0
+        end as is_session_start
     from flagged
 
 ),
 
-ordered as (
+numbered as (
 
     select
         *,
-        row_number() over (partition by device_id, session_number order by occurred_at, event_id) as event_rank
-    from numbered
+        sum(is_session_start) over (
+            partition by device_id order by occurred_at, event_id rows between unbounded preceding and current row
+        ) as session_number
+    from started
 
 ),
 
@@ -66,9 +64,9 @@ final as (
         count(*) as event_count,
         max(user_id) as user_id,
         max(platform) as platform,
-        max(case when event_rank = 1 and event_name = 'push_open' then 1 else 0 end) = 1 as is_push_open,
-        max(case when event_rank = 1 then campaign end) as campaign
-    from ordered
+        max(case when is_session_start = 1 and event_name = 'push_open' then 1 else 0 end) = 1 as is_push_open,
+        max(case when is_session_start = 1 then campaign end) as campaign
+    from numbered
     group by device_id, session_number
 
 )

@@ -19,39 +19,16 @@ conversions as (
 
 ),
 
-later_conversions as (
-
-    select
-        touchpoints.touchpoint_id,
-        conversions.order_key,
-        conversions.ordered_at,
-        row_number() over (
-            partition by touchpoints.touchpoint_id order by conversions.ordered_at, conversions.order_key
-        ) as conversion_rank
-    from touchpoints
-    inner join conversions
-        on
-            touchpoints.customer_key = conversions.customer_key
-            and touchpoints.touched_at <= conversions.ordered_at
-
-),
-
 placed as (
 
     select
-        touchpoints.*,
-        next_conversion.ordered_at as converted_at,
+        *,
+        next_ordered_at as converted_at,
         coalesce(
-            next_conversion.ordered_at
-            <= {{ dbt.dateadd('day', var('attribution_lookback_days'), 'touchpoints.touched_at') }},
+            next_ordered_at <= {{ dbt.dateadd('day', var('attribution_lookback_days'), 'touched_at') }},
             false
-        ) as is_conversion,
-        next_conversion.order_key as next_order_key
-    from touchpoints
-    left join later_conversions as next_conversion
-        on
-            touchpoints.touchpoint_id = next_conversion.touchpoint_id
-            and next_conversion.conversion_rank = 1
+        ) as is_conversion
+    from ({{ next_conversions('touchpoints', 'conversions') }}) as touchpoints_with_next
 
 ),
 

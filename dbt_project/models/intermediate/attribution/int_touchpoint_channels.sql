@@ -1,4 +1,5 @@
-{#- The channel of every touchpoint: the first rule of the seed channel_groupings that matches. -#}
+{#- The channel of every touchpoint: the first rule of the seed channel_groupings that matches its
+    source and medium (never null; matched once per distinct pair). -#}
 with
 
 touchpoints as (
@@ -13,15 +14,25 @@ rules as (
 
 ),
 
+pairs as (
+
+    select distinct
+        source,
+        medium
+    from touchpoints
+
+),
+
 matches as (
 
     select
-        touchpoints.touchpoint_id,
+        pairs.source,
+        pairs.medium,
         rules.channel,
-        row_number() over (partition by touchpoints.touchpoint_id order by rules.priority) as match_rank
-    from touchpoints
+        row_number() over (partition by pairs.source, pairs.medium order by rules.priority) as match_rank
+    from pairs
     inner join rules
-        on {{ matches_channel_rule('touchpoints.source', 'touchpoints.medium') }}
+        on {{ matches_channel_rule('pairs.source', 'pairs.medium') }}
 
 ),
 
@@ -41,7 +52,8 @@ final as (
     from touchpoints
     left join matches
         on
-            touchpoints.touchpoint_id = matches.touchpoint_id
+            touchpoints.source = matches.source
+            and touchpoints.medium = matches.medium
             and matches.match_rank = 1
 
 )

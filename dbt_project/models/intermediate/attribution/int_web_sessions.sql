@@ -32,30 +32,28 @@ flagged as (
 
 ),
 
-numbered as (
+started as (
 
     select
         *,
-        sum(
-            case
-                when seconds_since_previous is null then 1
-                when seconds_since_previous > {{ var('session_timeout_minutes') }} * 60 then 1
-                when campaign_marker is not null then 1
-                else 0
-            end
-        ) over (
-            partition by anonymous_id order by occurred_at, event_id rows between unbounded preceding and current row
-        ) as session_number
+        case
+            when seconds_since_previous is null then 1
+            when seconds_since_previous > {{ var('session_timeout_minutes') }} * 60 then 1
+            when campaign_marker is not null then 1
+            else 0
+        end as is_session_start
     from flagged
 
 ),
 
-ordered as (
+numbered as (
 
     select
         *,
-        row_number() over (partition by anonymous_id, session_number order by occurred_at, event_id) as event_rank
-    from numbered
+        sum(is_session_start) over (
+            partition by anonymous_id order by occurred_at, event_id rows between unbounded preceding and current row
+        ) as session_number
+    from started
 
 ),
 
@@ -69,12 +67,12 @@ final as (
         max(occurred_at) as ended_at,
         count(*) as event_count,
         max(user_id) as user_id,
-        max(case when event_rank = 1 then referrer end) as referrer,
-        max(case when event_rank = 1 then utm_source end) as utm_source,
-        max(case when event_rank = 1 then utm_medium end) as utm_medium,
-        max(case when event_rank = 1 then utm_campaign end) as utm_campaign,
-        max(case when event_rank = 1 then click_id end) as click_id
-    from ordered
+        max(case when is_session_start = 1 then referrer end) as referrer,
+        max(case when is_session_start = 1 then utm_source end) as utm_source,
+        max(case when is_session_start = 1 then utm_medium end) as utm_medium,
+        max(case when is_session_start = 1 then utm_campaign end) as utm_campaign,
+        max(case when is_session_start = 1 then click_id end) as click_id
+    from numbered
     group by anonymous_id, session_number
 
 )
