@@ -14,6 +14,7 @@ AS_OF ?=
 DRY_RUN ?=
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
+TARGET ?= duckdb
 
 export AIRFLOW_HOME := $(CURDIR)
 export MERCATOR_LANDING := $(abspath $(LANDING))
@@ -26,7 +27,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
-	@echo "  options: make run LANDING=<dir> WAREHOUSE=<file.duckdb> AS_OF=<YYYY-MM-DD> DRY_RUN=1"
+	@echo "  options: make run LANDING=<dir> WAREHOUSE=<file.duckdb> AS_OF=<YYYY-MM-DD> DRY_RUN=1 TARGET=duckdb|spark"
 
 setup: $(STAMP) ## create .venv and install pinned dependencies (quick when nothing changed)
 
@@ -47,7 +48,7 @@ run: demo ## run the whole pipeline through Airflow and print a summary
 	@$(BIN)/airflow pools set duckdb_writer 1 "DuckDB single writer" > /dev/null
 	@echo "airflow dags test marketing_daily (log: $(VENV)/last-run.log)"
 	@status=0; \
-	$(BIN)/airflow dags test marketing_daily -c '{"landing_dir": "$(MERCATOR_LANDING)", "as_of": "$(AS_OF)", "dry_run": $(if $(DRY_RUN),true,false)}' > $(VENV)/last-run.log 2>&1 \
+	$(BIN)/airflow dags test marketing_daily -c '{"landing_dir": "$(MERCATOR_LANDING)", "as_of": "$(AS_OF)", "dry_run": $(if $(DRY_RUN),true,false), "engine": "$(TARGET)"}' > $(VENV)/last-run.log 2>&1 \
 	  || { status=$$?; tail -60 $(VENV)/last-run.log; echo "pipeline failed: full log in $(VENV)/last-run.log"; }; \
 	$(PY) -m mercator.summary; \
 	exit $$status

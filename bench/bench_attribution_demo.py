@@ -28,6 +28,7 @@ from mercator.attribution.recovery import share_distance, true_channel_shares
 from mercator.attribution.warehouse import attribute_warehouse
 from mercator.config import Settings
 from mercator.contract import ENTITIES
+from mercator.engine import DuckDBEngine
 from mercator.transform import run_dbt
 
 ATTRIBUTION = ("int_web_sessions+", "int_app_sessions+", "int_attribution_conversions+", "int_ad_spend_weekly")
@@ -57,7 +58,7 @@ def recovery(warehouse: Path, params: dict) -> dict[str, float]:
 
 def attribute(settings: Settings) -> None:
     with duckdb.connect(str(settings.warehouse)) as con:
-        attribute_warehouse(con)
+        attribute_warehouse(DuckDBEngine(con))
 
 
 def bench_size(customers: int, seed: int, root: Path) -> dict:

@@ -7,7 +7,10 @@ Mercator's whole flow for one day, in six task groups and a final check:
    bad rows -> `raw.quarantine`).
 2. **quality_raw**: Great Expectations raw suites; a critical failure stops the run.
 3. **transform**: `dbt build` (staging -> identity -> marts, tests, segment snapshot), then the
-   Python models (their outputs land in schema `ml`), then `dbt build` of what reads them.
+   Python models (their outputs land in schema `ml`), then `dbt build` of what reads them. With
+   param `engine` = `spark`, dbt and the Python models run on a local Spark session instead: the raw
+   tables are handed to Spark as Parquet first, and the tables Spark built are copied back into
+   DuckDB after the second pass, so the steps below read DuckDB either way (README, Spark).
 4. **quality_marts**: Great Expectations mart suites; a critical failure blocks activation.
 5. **activate**: `plan_syncs` discovers the audiences (dbt models under models/audiences/) and
    checks their configs; one mapped `sync` task per audience x destination (its own retries and
@@ -22,8 +25,9 @@ Mercator's whole flow for one day, in six task groups and a final check:
    the report succeeded (Airflow's watcher pattern, with `all_done` so a clean run is all success).
 
 Params: `landing_dir` (default: env MERCATOR_LANDING or `data/landing`), `dry_run` (plan every audience
-sync and record its counts, send nothing) and `as_of`
-(YYYY-MM-DD; default: the latest date in the data). Every DuckDB write goes through the
+sync and record its counts, send nothing), `as_of`
+(YYYY-MM-DD; default: the latest date in the data) and `engine` (`duckdb` or `spark`; default: env
+MERCATOR_ENGINE or `duckdb`). Every DuckDB write goes through the
 `duckdb_writer` pool (one slot): DuckDB allows one writing process at a time. The sync tasks are
 the exception: they wait for the write lock only to plan and to record, never while a destination
 answers.
@@ -45,7 +49,7 @@ def _settings():
     from mercator.config import Settings
 
     params = get_current_context()["params"]
-    return Settings.from_env().with_run_params(params.get("landing_dir"), params.get("as_of"))
+    return Settings.from_env().with_run_params(params.get("landing_dir"), params.get("as_of"), params.get("engine"))
 
 
 def _gate(check_name: str) -> dict:
@@ -82,6 +86,8 @@ def _other_task_states() -> dict[str, str]:
         "landing_dir": Param("", type="string", description="Landing folder; empty = default"),
         "as_of": Param("", type="string", description="YYYY-MM-DD; empty = latest date in the data"),
         "dry_run": Param(False, type="boolean", description="Plan every audience sync, send nothing"),
+        "engine": Param("", type="string", enum=["", "duckdb", "spark"],
+                        description="Where dbt and the Python models run; empty = env MERCATOR_ENGINE or duckdb"),
     },
 )
 def marketing_daily():

@@ -1,9 +1,9 @@
 {#-
-    Create schema ml and the CLV task's output tables (source ml) when absent, empty, with the columns
-    mercator.clv.warehouse writes. The task replaces them on every run.
+    The CLV task's output tables (source ml), created empty when absent with the columns
+    mercator.clv.warehouse writes; the task replaces them on every run. One statement per macro:
+    Spark runs one statement per hook.
 -#}
-{% macro create_clv_sources() %}
-    create schema if not exists ml;
+{% macro create_clv_scores_source() %}
     create table if not exists ml.customer_clv_scores (
         customer_key {{ dbt.type_string() }},
         expected_purchases_30d double,
@@ -18,7 +18,10 @@
         churn_tier {{ dbt.type_string() }},
         churn_probability_30d double,
         as_of date
-    );
+    )
+{% endmacro %}
+
+{% macro create_clv_params_source() %}
     create table if not exists ml.clv_model_params (
         model {{ dbt.type_string() }},
         parameter {{ dbt.type_string() }},
@@ -31,5 +34,5 @@
         status {{ dbt.type_string() }},
         status_reason {{ dbt.type_string() }},
         fallback {{ dbt.type_string() }}
-    );
+    )
 {% endmacro %}

@@ -1,4 +1,7 @@
-{#- True when the whole of an expression matches a regular expression (DuckDB and Spark). -#}
+{#-
+    True when the whole of an expression matches a regular expression (DuckDB and Spark). Spark's
+    SQL literals read backslash escapes (`\s` would become `s`): its branch doubles backslashes.
+-#}
 {% macro regex_full_match(expression, pattern) -%}
     {{ return(adapter.dispatch('regex_full_match', 'mercator')(expression, pattern)) }}
 {%- endmacro %}
@@ -8,5 +11,5 @@
 {%- endmacro %}
 
 {% macro spark__regex_full_match(expression, pattern) -%}
-    ({{ expression }} rlike '^({{ pattern }})$')
+    ({{ expression }} rlike '^({{ pattern | replace('\\', '\\\\') }})$')
 {%- endmacro %}

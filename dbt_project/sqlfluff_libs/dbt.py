@@ -31,6 +31,10 @@ def current_timestamp():
     return "now()"
 
 
+def escape_single_quotes(value):
+    return value.replace("'", "''")
+
+
 def type_string():
     return "varchar"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+ENGINES = ("duckdb", "spark")  # dbt's target: the profile's output of that name
 
 
 def _resolve(value: str) -> Path:
@@ -34,6 +35,16 @@ class Settings:
     default_country: str
     source_timezone: str
     default_currency: str
+    engine: str = "duckdb"  # where dbt and the Python models run; extract and the gates stay on DuckDB
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine {self.engine!r}: expected one of {', '.join(ENGINES)}")
+
+    @property
+    def spark_dir(self) -> Path:
+        """Spark's tables, metastore and raw Parquet files, beside the DuckDB file (mercator.spark)."""
+        return self.warehouse.parent / "spark"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -48,11 +59,16 @@ class Settings:
             default_country=os.environ.get("MERCATOR_DEFAULT_COUNTRY", "US"),
             source_timezone=os.environ.get("MERCATOR_SOURCE_TZ", "UTC"),
             default_currency=os.environ.get("MERCATOR_DEFAULT_CURRENCY", "USD"),
+            engine=os.environ.get("MERCATOR_ENGINE") or "duckdb",
         )
 
-    def with_run_params(self, landing_dir: str | None = None, as_of: str | None = None) -> Settings:
+    def with_run_params(
+        self, landing_dir: str | None = None, as_of: str | None = None, engine: str | None = None
+    ) -> Settings:
         """Apply a DAG run's params (empty values keep the environment's settings)."""
         changes: dict[str, object] = {}
+        if engine:
+            changes["engine"] = engine
         if landing_dir:
             changes["landing_dir"] = _resolve(landing_dir)
         if as_of:

@@ -73,37 +73,56 @@ def check_raw(settings: Settings, run_id: str | None = None) -> dict:
 # Python models (CLV, attribution) read dbt models and write tables of schema `ml`, which dbt
 # declares as the source `ml`: dbt builds in two passes around them.
 SCORED = "source:ml+"
+# dbt build's arguments per engine. dbt unit tests pin business rules with exact expected values
+# (DuckDB's floating point); their fixtures are CTEs, which the Spark connected components cannot
+# read. They run on DuckDB only.
+BUILD_ARGS = {"duckdb": (), "spark": ("--exclude-resource-type", "unit_test")}
+
+
+def _build(settings: Settings, *selection: str) -> None:
+    from mercator.transform import run_dbt
+
+    run_dbt(settings, "build", *selection, *BUILD_ARGS[settings.engine])
 
 
 def transform(settings: Settings) -> None:
-    """dbt build of everything that does not read the Python models' outputs (source `ml`)."""
-    from mercator.transform import run_dbt
+    """dbt build of everything that does not read the Python models' outputs (source `ml`). On Spark,
+    the raw tables are first exported for it (mercator.spark.export_raw)."""
+    if settings.engine == "spark":
+        from mercator.spark import export_raw
 
-    run_dbt(settings, "build", "--exclude", SCORED)
+        export_raw(settings)
+    _build(settings, "--exclude", SCORED)
 
 
 def transform_scored(settings: Settings) -> None:
-    """dbt build of the models downstream of the Python models' outputs (no-op when there are none)."""
-    from mercator.transform import run_dbt
+    """dbt build of the models downstream of the Python models' outputs (no-op when there are none). On
+    Spark, the tables it built are then copied into the DuckDB file that the gates, activation and
+    reports read (mercator.spark.publish_marts)."""
+    _build(settings, "--select", SCORED)
+    if settings.engine == "spark":
+        from mercator.spark import publish_marts
 
-    run_dbt(settings, "build", "--select", SCORED)
+        publish_marts(settings)
 
 
 def attribute(settings: Settings) -> dict:
     """Data-driven attribution (Markov, Shapley) of marts.attribution_paths -> ml.attribution_channel_credits."""
     from mercator.attribution.warehouse import attribute_warehouse
+    from mercator.engine import open_engine
 
-    with warehouse(settings) as con:
-        return attribute_warehouse(con)
+    with open_engine(settings) as engine:
+        return attribute_warehouse(engine)
 
 
 def fit_clv(settings: Settings) -> dict:
     """CLV, P(alive) and churn risk from int_clv_summaries -> ml.customer_clv_scores, ml.clv_model_params,
     and a model card in <models_dir>/clv/<as_of>/. Thin data falls back to heuristics with warnings."""
     from mercator.clv.warehouse import fit_and_store
+    from mercator.engine import open_engine
 
-    with warehouse(settings) as con:
-        return fit_and_store(con, settings.models_dir)
+    with open_engine(settings) as engine:
+        return fit_and_store(engine, settings.models_dir)
 
 
 def check_marts(settings: Settings, run_id: str | None = None) -> dict:

@@ -18,9 +18,11 @@ class DbtFailed(RuntimeError):
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment for a dbt run: the warehouse and its DuckDB resources, the as-of date and the defaults."""
+    """Environment for a dbt run: the warehouse and its DuckDB resources (and Spark's folder beside it),
+    the as-of date and the defaults."""
     env = dict(os.environ)
     env["MERCATOR_WAREHOUSE"] = str(settings.warehouse)
+    env["MERCATOR_SPARK_DIR"] = str(settings.spark_dir)
     env["MERCATOR_AS_OF"] = settings.as_of or ""
     env["MERCATOR_DEFAULT_COUNTRY"] = settings.default_country
     env["MERCATOR_DEFAULT_CURRENCY"] = settings.default_currency
@@ -33,11 +35,11 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 
 
 def run_dbt(settings: Settings, *args: str) -> str:
-    """Run `dbt <args>` in the project and return its output; raise DbtFailed on failure. Artifacts
-    go to the settings' dbt target dir, where partial parsing carries over from one command to the
-    next as long as the warehouse (dbt's profile) stays the same."""
+    """Run `dbt <args>` on the settings' engine (the profile's target of that name) and return its
+    output; raise DbtFailed on failure. Artifacts go to the settings' dbt target dir, where partial
+    parsing carries over from one command to the next as long as the profile stays the same."""
     dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt), *args, "--profiles-dir", str(settings.dbt_project_dir),
+    cmd = [str(dbt), *args, "--target", settings.engine, "--profiles-dir", str(settings.dbt_project_dir),
            "--target-path", str(settings.dbt_target_dir)]
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     log.info("running %s", " ".join(cmd))

@@ -35,7 +35,7 @@ final as (
     left join email_suppressions
         on customers.email = email_suppressions.email
     where
-        customer_rfm.segment in ('At risk', 'Can''t lose them')
+        customer_rfm.segment in ('At risk', '{{ dbt.escape_single_quotes("Can't lose them") }}')
         and customers.email_consent = 'granted'
         and customers.email is not null
         and email_suppressions.email is null

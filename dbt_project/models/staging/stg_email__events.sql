@@ -16,17 +16,19 @@ keyed as (
 
 ),
 
-{{ latest_deliveries('keyed', ['email_as_key', '"timestamp"', 'event', 'sg_message_id', 'url']) }},
+{{ latest_deliveries(
+    'keyed', ['email_as_key', adapter.quote('timestamp'), 'event', 'sg_message_id', 'url']
+) }},
 
 final as (
 
     select
         {{ dbt.hash(dbt.concat([
-            "coalesce(email_as_key, '')", "'|'", "coalesce(cast(\"timestamp\" as " ~ dbt.type_string() ~ "), '')",
+            "coalesce(email_as_key, '')", "'|'", "coalesce(" ~ timestamp_text(adapter.quote('timestamp')) ~ ", '')",
             "'|'", "coalesce(event, '')", "'|'", "coalesce(sg_message_id, '')", "'|'", "coalesce(url, '')",
         ])) }} as email_event_key,
         {{ normalize_email('email') }} as email,
-        "timestamp" as occurred_at,
+        {{ adapter.quote('timestamp') }} as occurred_at,
         lower(event) as event,
         sg_event_id,
         sg_message_id,

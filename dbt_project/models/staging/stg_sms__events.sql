@@ -6,17 +6,17 @@ source as (
 
 ),
 
-{{ latest_deliveries('source', ['"MessageSid"', '"MessageStatus"']) }},
+{{ latest_deliveries('source', [adapter.quote('MessageSid'), adapter.quote('MessageStatus')]) }},
 
 final as (
 
     select
         messagesid as message_sid,
-        {{ normalize_phone('"To"') }} as to_phone,
-        {{ normalize_phone('"From"') }} as from_phone,
+        {{ normalize_phone(adapter.quote('To')) }} as to_phone,
+        {{ normalize_phone(adapter.quote('From')) }} as from_phone,
         lower(messagestatus) as message_status,
         errorcode as error_code,
-        "timestamp" as occurred_at,
+        {{ adapter.quote('timestamp') }} as occurred_at,
         nullif(trim(body), '') as body,
         campaign,
         _loaded_at as loaded_at

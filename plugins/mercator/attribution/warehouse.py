@@ -7,11 +7,11 @@ fitted so that dbt's per-order split (`allocate_to_paths`, in SQL) adds up to th
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
 from mercator.attribution import CREDIT_COLUMNS, attribute_paths, parse_paths
 from mercator.attribution.credits import fit_allocation_weights
+from mercator.engine import Engine
 
 PATHS_TABLE = "marts.attribution_paths"
 CREDITS_TABLE = "ml.attribution_channel_credits"
@@ -19,10 +19,10 @@ MARKOV_ORDERS = (1, 2)
 COLUMNS = (*CREDIT_COLUMNS, "conversion_weight", "revenue_weight")
 
 
-def read_paths(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute(
+def read_paths(engine: Engine) -> pd.DataFrame:
+    return engine.read_frame(
         f"select path, conversions, non_conversions, conversion_value from {PATHS_TABLE} order by path"
-    ).df()
+    )
 
 
 def channel_credits(paths: pd.DataFrame, markov_orders: tuple[int, ...] = MARKOV_ORDERS) -> pd.DataFrame:
@@ -46,24 +46,16 @@ def channel_credits(paths: pd.DataFrame, markov_orders: tuple[int, ...] = MARKOV
     return pd.concat(parts, ignore_index=True)[list(COLUMNS)]
 
 
-def write_credits(con: duckdb.DuckDBPyConnection, credits: pd.DataFrame) -> None:
-    con.execute("create schema if not exists ml")
-    con.register("channel_credits_frame", credits)
-    numbers = ", ".join(f"cast({name} as double) as {name}" for name in COLUMNS[2:])
-    try:
-        con.execute(
-            f"create or replace table {CREDITS_TABLE} as select cast(model as varchar) as model, "
-            f"cast(channel as varchar) as channel, {numbers} from channel_credits_frame"
-        )
-    finally:
-        con.unregister("channel_credits_frame")
+def write_credits(engine: Engine, credits: pd.DataFrame) -> None:
+    types = {"model": "string", "channel": "string"} | {name: "double" for name in COLUMNS[2:]}
+    engine.write_frames({CREDITS_TABLE: (credits, types)})
 
 
-def attribute_warehouse(con: duckdb.DuckDBPyConnection) -> dict:
+def attribute_warehouse(engine: Engine) -> dict:
     """Compute and store the data-driven channel credits; returns a small summary."""
-    paths = read_paths(con)
+    paths = read_paths(engine)
     credits = channel_credits(paths)
-    write_credits(con, credits)
+    write_credits(engine, credits)
     return {
         "distinct_paths": len(paths),
         "conversions": int(paths["conversions"].sum()) if len(paths) else 0,

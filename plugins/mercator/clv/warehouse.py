@@ -2,8 +2,9 @@
 
 Only the per-customer summary (one row per customer and cut-off) is read into pandas. The run's
 settings (time unit, holdout, horizon, discount rate, interval, churn tiers) come from dbt's
-int_clv_settings, so the dbt vars are their one home. Both outputs are replaced in one
-transaction; dbt's second pass reads them as source `ml`.
+int_clv_settings, so the dbt vars are their one home. Both outputs are replaced together (in one
+transaction on DuckDB); dbt's second pass reads them as source `ml`. Reads and writes go through
+mercator.engine, so the same code runs on DuckDB and on Spark.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -20,6 +20,7 @@ from mercator.clv.engine import PARAMS_COLUMNS, FitConfig
 from mercator.clv.model_card import write_model_card
 from mercator.clv.run import ClvConfig, ClvRun, run_clv
 from mercator.clv.score import MONTH_DAYS, SCORE_COLUMNS, ScoreConfig
+from mercator.engine import Engine
 
 SETTINGS_TABLE = "intermediate.int_clv_settings"
 SUMMARIES_TABLE = "intermediate.int_clv_summaries"
@@ -56,14 +57,14 @@ def clv_config(settings: pd.Series) -> ClvConfig:
     )
 
 
-def read_inputs(con: duckdb.DuckDBPyConnection) -> ClvInputs | None:
+def read_inputs(engine: Engine) -> ClvInputs | None:
     """The summaries at as_of and at calibration_end; None when no customer has a purchase."""
-    settings = con.execute(f"select * from {SETTINGS_TABLE}").df().iloc[0]
+    settings = engine.read_frame(f"select * from {SETTINGS_TABLE}").iloc[0]
     if pd.isna(settings["as_of"]):
         return None
-    summaries = (
-        con.execute(f"select * from {SUMMARIES_TABLE} order by customer_key").df().rename(columns=SUMMARY_COLUMNS)
-    )
+    summaries = engine.read_frame(
+        f"select * from {SUMMARIES_TABLE} order by customer_key, summary_at"
+    ).rename(columns=SUMMARY_COLUMNS)
     at = summaries.pop("summary_at")
     summary_columns = ["customer_key", "frequency", "recency", "T", "monetary_value", "first_value"]
     calibration = summaries[at == "calibration_end"].reset_index(drop=True)
@@ -84,33 +85,22 @@ def fit(inputs: ClvInputs) -> ClvRun:
     )
 
 
-def write_outputs(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, params: pd.DataFrame) -> None:
-    """Replace both ml tables in one transaction (readers see the old run or the new one, never half)."""
-    string_columns = {
-        "customer_key", "churn_tier", "model", "parameter", "method", "time_unit", "status", "status_reason",
-        "fallback",
-    }
+STRING_COLUMNS = {
+    "customer_key", "churn_tier", "model", "parameter", "method", "time_unit", "status", "status_reason", "fallback",
+}
+OTHER_TYPES = {"as_of": "date", "n_customers": "bigint"}
 
-    def select(frame: str, columns: list[str]) -> str:
-        casts = {"as_of": "date", "n_customers": "bigint"}
-        return ", ".join(
-            f"cast({c} as {'varchar' if c in string_columns else casts.get(c, 'double')}) as {c}" for c in columns
-        ) + f" from {frame}"
 
-    con.register("clv_scores_frame", scores[SCORES_OUTPUT])
-    con.register("clv_params_frame", params[PARAMS_OUTPUT])
-    con.execute("begin transaction")
-    try:
-        con.execute("create schema if not exists ml")
-        con.execute(f"create or replace table {SCORES_TABLE} as select {select('clv_scores_frame', SCORES_OUTPUT)}")
-        con.execute(f"create or replace table {PARAMS_TABLE} as select {select('clv_params_frame', PARAMS_OUTPUT)}")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("clv_scores_frame")
-        con.unregister("clv_params_frame")
+def _types(columns: list[str]) -> dict[str, str]:
+    return {c: "string" if c in STRING_COLUMNS else OTHER_TYPES.get(c, "double") for c in columns}
+
+
+def write_outputs(engine: Engine, scores: pd.DataFrame, params: pd.DataFrame) -> None:
+    """Replace both ml tables (on DuckDB in one transaction: readers see the old run or the new one)."""
+    engine.write_frames({
+        SCORES_TABLE: (scores, _types(SCORES_OUTPUT)),
+        PARAMS_TABLE: (params, _types(PARAMS_OUTPUT)),
+    })
 
 
 def run_summary(run: ClvRun) -> dict:
@@ -136,14 +126,14 @@ def run_summary(run: ClvRun) -> dict:
     return facts
 
 
-def fit_and_store(con: duckdb.DuckDBPyConnection, models_dir: Path) -> dict:
+def fit_and_store(engine: Engine, models_dir: Path) -> dict:
     """Fit and score at as_of, write the ml tables and the model card; a summary of the run."""
-    inputs = read_inputs(con)
+    inputs = read_inputs(engine)
     if inputs is None:
-        write_outputs(con, pd.DataFrame(columns=SCORES_OUTPUT), pd.DataFrame(columns=PARAMS_OUTPUT))
+        write_outputs(engine, pd.DataFrame(columns=SCORES_OUTPUT), pd.DataFrame(columns=PARAMS_OUTPUT))
         return {"customers": 0}
     run = fit(inputs)
-    write_outputs(con, run.scores, run.params)
+    write_outputs(engine, run.scores, run.params)
     facts = run_summary(run)
     facts["model_card"] = str(write_model_card(run, models_dir))
     return facts

@@ -13,6 +13,7 @@ from mercator import pipeline
 from mercator.attribution.warehouse import attribute_warehouse
 from mercator.config import Settings
 from mercator.contract import ENTITIES
+from mercator.engine import DuckDBEngine
 
 from tests.mercator.dbt.identity_fixtures import copy_project, run_dbt
 
@@ -50,6 +51,6 @@ def build(root: Path) -> DemoBuild:
     project = copy_project(root)
     run_dbt(project, settings.warehouse, "build", "--select", *CORE, "--exclude", "source:ml+")
     with duckdb.connect(str(settings.warehouse)) as con:
-        attribute_warehouse(con)
+        attribute_warehouse(DuckDBEngine(con))
     run_dbt(project, settings.warehouse, "build", "--select", SCORED)
     return DemoBuild(root, settings.warehouse, project)

@@ -8,6 +8,7 @@ import pytest
 from mercator.attribution import allocate_to_paths, parse_paths
 from mercator.attribution.synthetic import simulate_paths
 from mercator.attribution.warehouse import CREDITS_TABLE, attribute_warehouse
+from mercator.engine import DuckDBEngine
 
 
 def _warehouse(path, paths: pd.DataFrame) -> duckdb.DuckDBPyConnection:
@@ -22,7 +23,7 @@ def _warehouse(path, paths: pd.DataFrame) -> duckdb.DuckDBPyConnection:
 def test_credits_sum_to_the_paths_totals_and_weights_reproduce_them_per_path(tmp_path):
     paths = simulate_paths(20_000, n_channels=7, seed=4)
     with _warehouse(tmp_path / "w.duckdb", paths) as con:
-        summary = attribute_warehouse(con)
+        summary = attribute_warehouse(DuckDBEngine(con))
         credits = con.execute(f"select * from {CREDITS_TABLE}").df()
     assert summary["models"] == ["markov", "markov_order_2", "shapley"]
     totals = credits.groupby("model")[["conversions", "revenue"]].sum()
@@ -41,7 +42,7 @@ def test_no_paths_write_an_empty_table_with_every_column(tmp_path):
     empty = pd.DataFrame({"path": pd.Series([], dtype=str), "conversions": [], "non_conversions": [],
                           "conversion_value": []})
     with _warehouse(tmp_path / "w.duckdb", empty) as con:
-        assert attribute_warehouse(con)["models"] == []
+        assert attribute_warehouse(DuckDBEngine(con))["models"] == []
         columns = [row[0] for row in con.execute(f"describe {CREDITS_TABLE}").fetchall()]
         rows = con.execute(f"select count(*) from {CREDITS_TABLE}").fetchone()[0]
     assert columns == ["model", "channel", "conversions", "revenue", "conversion_weight", "revenue_weight"]

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import pytest
 from mercator.clv.warehouse import fit, read_inputs
+from mercator.engine import DuckDBEngine
 
 from tests.mercator.clv.warehouse_fixtures import ClvBuild, clv_build
 
@@ -39,7 +40,7 @@ def demo_run(demo):
 
     with duckdb.connect(str(demo.settings.warehouse), read_only=True) as con, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit(read_inputs(con))
+        return fit(read_inputs(DuckDBEngine(con)))
 
 
 def kept_share(demo: ClvBuild) -> float:

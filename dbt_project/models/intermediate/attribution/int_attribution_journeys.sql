@@ -24,7 +24,7 @@ paths as (
         max(customer_key) as customer_key,
         max(order_key) as order_key,
         {{ dbt.bool_or('is_conversion') }} as is_conversion,
-        {{ dbt.listagg('channel', "' > '", 'order by touched_at, touchpoint_id') }} as path,
+        {{ ordered_listagg('channel', "' > '", ['touched_at', 'touchpoint_id']) }} as path,
         count(*) as touch_count,
         min(touched_at) as first_touched_at,
         max(converted_at) as converted_at

@@ -105,7 +105,8 @@ final as (
         summaries.frequency,
         summaries.recency_days,
         summaries.t_days,
-        cast(coalesce(summaries.repeat_value / nullif(summaries.frequency, 0), 0) as double) as monetary_value,
+        {#- A double divided: Spark's decimal division rounds to 6 decimal places. #}
+        coalesce(cast(summaries.repeat_value as double) / nullif(summaries.frequency, 0), 0) as monetary_value,
         cast(summaries.first_value as double) as first_value,
         summaries.holdout_purchases,
         summaries.holdout_purchases_30d

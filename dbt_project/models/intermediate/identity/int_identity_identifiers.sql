@@ -1,4 +1,8 @@
-{#- Every identifier of the graph once, numbered in (type, value) order, with where and when it was seen. -#}
+{#-
+    Every identifier of the graph once, numbered in (type, value) order, with where and when it was
+    seen. Numbered within each type, offset by the identifiers of the types before it: the same numbers
+    as one window over (type, value), without an unpartitioned window (one task on Spark).
+-#}
 with
 
 observations as (
@@ -32,12 +36,24 @@ identifiers as (
     select
         identifier_type,
         identifier_value,
-        {{ dbt.listagg('source', "','", 'order by source') }} as sources,
+        {{ ordered_listagg('source', "','", ['source']) }} as sources,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
         sum(link_group_count) as link_group_count
     from by_source
     group by identifier_type, identifier_value
+
+),
+
+type_offsets as (
+
+    select
+        identifier_type,
+        coalesce(sum(count(*)) over (
+            order by identifier_type rows between unbounded preceding and 1 preceding
+        ), 0) as id_offset
+    from identifiers
+    group by identifier_type
 
 ),
 
@@ -51,9 +67,12 @@ final as (
         identifiers.last_seen_at,
         identifiers.link_group_count,
         excluded.reason as exclusion_reason,
-        row_number() over (order by identifiers.identifier_type, identifiers.identifier_value) as identifier_id,
+        type_offsets.id_offset + row_number() over (
+            partition by identifiers.identifier_type order by identifiers.identifier_value
+        ) as identifier_id,
         excluded.identifier_type is not null as is_excluded
     from identifiers
+    inner join type_offsets on identifiers.identifier_type = type_offsets.identifier_type
     left join excluded
         on
             identifiers.identifier_type = excluded.identifier_type

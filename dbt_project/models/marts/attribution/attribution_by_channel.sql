@@ -23,8 +23,9 @@ final as (
 
     select
         *,
-        conversions / sum(conversions) over (partition by model) as conversion_share,
-        revenue / nullif(sum(revenue) over (partition by model), 0) as revenue_share
+        {#- Doubles divided: Spark's decimal division rounds to 6 decimal places. #}
+        cast(conversions as double) / sum(conversions) over (partition by model) as conversion_share,
+        cast(revenue as double) / nullif(sum(revenue) over (partition by model), 0) as revenue_share
     from by_channel
 
 )

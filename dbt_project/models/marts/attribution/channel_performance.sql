@@ -71,9 +71,10 @@ final as (
 
     select
         *,
-        revenue / nullif(spend, 0) as roas,
-        spend / nullif(conversions, 0) as cpa,
-        spend / nullif(new_customers, 0) as cac
+        {#- Doubles divided: Spark's decimal division rounds to 6 decimal places. #}
+        cast(revenue as double) / nullif(spend, 0) as roas,
+        cast(spend as double) / nullif(conversions, 0) as cpa,
+        cast(spend as double) / nullif(new_customers, 0) as cac
     from joined
 
 )
