@@ -28,8 +28,8 @@ from mercator.activation.destination import (
     Outcome,
     Suppression,
 )
-from mercator.activation.gc_control import gc_paused
 from mercator.activation.sendgrid_client import SendGridClient, SendGridError, as_json, chunks
+from mercator.gc_control import gc_paused
 
 log = logging.getLogger(__name__)
 

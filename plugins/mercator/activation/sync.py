@@ -35,10 +35,10 @@ import pandas as pd
 
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
-from mercator.activation.gc_control import gc_frozen, gc_paused
 from mercator.activation.journal import Journal
 from mercator.activation.plan import ERASURES, IDENTIFIER_KINDS, PlanInputs, identifiers_sql, plan_sql, removals_sql
 from mercator.activation.state import COUNTS, ensure, identifier_hash
+from mercator.gc_control import gc_frozen, gc_paused
 from mercator.warehouse import table_exists
 
 log = logging.getLogger(__name__)

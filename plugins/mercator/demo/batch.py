@@ -7,11 +7,8 @@ and the output is the same whatever the number of workers.
 from __future__ import annotations
 
 import csv
-import gc
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +19,7 @@ from mercator.demo.malformed import malformed_row
 from mercator.demo.params import DemoParams
 from mercator.demo.purchases import simulate_person
 from mercator.demo.tables import TimeFormat, csv_field, csv_lines, delivery_files, id_stream, row_segments
+from mercator.gc_control import gc_paused
 
 BATCH_SIZE = 1000
 EMPTY_ROWS = {e.path: dict.fromkeys(c.name for c in e.columns) for e in contract.ENTITIES}
@@ -116,22 +114,9 @@ def encode(
     return BatchResult(chunks, records.encode(), shared, sink.ad_clicks)
 
 
-@contextmanager
-def without_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused: a batch makes about 50,000 row tuples and hardly any
-    cycles, and the collector's passes over them cost about as much as making them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def generate_batch(params: DemoParams, batch: int) -> BatchResult:
     """Persons batch*BATCH_SIZE onwards; now and then two neighbours share a browser."""
-    with without_gc():
+    with gc_paused():
         return _generate_batch(params, batch)
 
 

@@ -1,7 +1,9 @@
 """The cyclic garbage collector held off around bulk work on objects that hold no cycles.
 
 Each full collection walks every live object: with a million members alive, building more of them
-or sending batches paid for that walk again and again (bench/README.md, Activation).
+or sending batches paid for that walk again and again (bench/README.md, Activation); a demo batch
+makes about 50,000 row tuples and hardly any cycles, and the collector's passes over them cost
+about as much as making them.
 """
 
 from __future__ import annotations
