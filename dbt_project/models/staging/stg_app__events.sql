@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', unique_key='event_id', incremental_strategy='delete+insert') }}
 with
 
 source as (
@@ -6,7 +7,9 @@ source as (
 
 ),
 
-{{ latest_deliveries('source', ['event_id']) }},
+{{ rows_of_new_deliveries('source', ['event_id']) }},
+
+{{ latest_deliveries('delivered', ['event_id']) }},
 
 final as (
 

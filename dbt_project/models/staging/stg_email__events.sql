@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', unique_key='email_event_key', incremental_strategy='delete+insert') }}
 with
 
 source as (
@@ -16,8 +17,10 @@ keyed as (
 
 ),
 
+{{ rows_of_new_deliveries('keyed', ['email_as_key', adapter.quote('timestamp'), 'event', 'sg_message_id', 'url']) }},
+
 {{ latest_deliveries(
-    'keyed', ['email_as_key', adapter.quote('timestamp'), 'event', 'sg_message_id', 'url']
+    'delivered', ['email_as_key', adapter.quote('timestamp'), 'event', 'sg_message_id', 'url']
 ) }},
 
 final as (

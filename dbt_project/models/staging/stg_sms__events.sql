@@ -1,3 +1,6 @@
+{{ config(
+    materialized='incremental', unique_key=['message_sid', 'message_status'], incremental_strategy='delete+insert'
+) }}
 with
 
 source as (
@@ -6,7 +9,9 @@ source as (
 
 ),
 
-{{ latest_deliveries('source', [adapter.quote('MessageSid'), adapter.quote('MessageStatus')]) }},
+{{ rows_of_new_deliveries('source', [adapter.quote('MessageSid'), adapter.quote('MessageStatus')]) }},
+
+{{ latest_deliveries('delivered', [adapter.quote('MessageSid'), adapter.quote('MessageStatus')]) }},
 
 final as (
 

@@ -3,11 +3,13 @@
     var session_timeout_minutes without an event; a push_open starts a new session (the app was
     opened from a notification), whose campaign is the push's.
 -#}
+{{ config(materialized='incremental', unique_key='device_id', incremental_strategy='delete+insert') }}
 with
 
 events as (
 
     select * from {{ ref('stg_app__events') }}
+    where device_id is not null and {{ key_has_new_deliveries(ref('stg_app__events'), 'device_id') }}
 
 ),
 
@@ -19,6 +21,7 @@ flagged as (
         user_id,
         event_name,
         occurred_at,
+        loaded_at,
         platform,
         lower(campaign) as campaign,
         {{ dbt.datediff(
@@ -62,6 +65,7 @@ final as (
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         count(*) as event_count,
+        max(loaded_at) as loaded_at,
         max(user_id) as user_id,
         max(platform) as platform,
         max(case when is_session_start = 1 and event_name = 'push_open' then 1 else 0 end) = 1 as is_push_open,

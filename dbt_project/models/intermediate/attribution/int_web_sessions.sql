@@ -4,11 +4,13 @@
     or utm_source/utm_medium when there is no campaign name) starts a new session at once.
     The session's acquisition fields come from its first event.
 -#}
+{{ config(materialized='incremental', unique_key='anonymous_id', incremental_strategy='delete+insert') }}
 with
 
 events as (
 
     select * from {{ ref('stg_web__events') }}
+    where anonymous_id is not null and {{ key_has_new_deliveries(ref('stg_web__events'), 'anonymous_id') }}
 
 ),
 
@@ -19,6 +21,7 @@ flagged as (
         anonymous_id,
         user_id,
         occurred_at,
+        loaded_at,
         referrer,
         lower(utm_source) as utm_source,
         lower(utm_medium) as utm_medium,
@@ -66,6 +69,7 @@ final as (
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         count(*) as event_count,
+        max(loaded_at) as loaded_at,
         max(user_id) as user_id,
         max(case when is_session_start = 1 then referrer end) as referrer,
         max(case when is_session_start = 1 then utm_source end) as utm_source,

@@ -1,7 +1,12 @@
 {#-
     Identifiers carried together by web and app events, one link group per distinct combination
     (the record is the visitor or device); email and SMS events contribute their address alone.
+    Incremental: the link groups of every record (visitor, device, address, phone) with events
+    delivered since the last build are rebuilt from all its events.
 -#}
+{{ config(
+    materialized='incremental', unique_key=['source', 'entity', 'record_id'], incremental_strategy='delete+insert'
+) }}
 {%- set no_value = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
 {%- set web_combination = ["coalesce(user_id, '')", "'|'", "coalesce(email, '')"] -%}
 with
@@ -42,6 +47,7 @@ final as (
         {{ dbt.concat(["'web:visitors:'", 'anonymous_id', "'|'"] + web_combination) }} as link_group_id,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
+        max(loaded_at) as loaded_at,
         email,
         {{ no_value }} as phone,
         user_id as customer_id,
@@ -50,7 +56,7 @@ final as (
         anonymous_id,
         {{ no_value }} as device_id
     from web_events
-    where anonymous_id is not null
+    where anonymous_id is not null and {{ key_has_new_deliveries('web_events', 'anonymous_id') }}
     group by anonymous_id, user_id, email
 
     union all
@@ -62,6 +68,7 @@ final as (
         {{ dbt.concat(["'app:devices:'", 'device_id', "'|'", "coalesce(user_id, '')"]) }} as link_group_id,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
+        max(loaded_at) as loaded_at,
         {{ no_value }} as email,
         {{ no_value }} as phone,
         user_id as customer_id,
@@ -70,7 +77,7 @@ final as (
         {{ no_value }} as anonymous_id,
         device_id
     from app_events
-    where device_id is not null
+    where device_id is not null and {{ key_has_new_deliveries('app_events', 'device_id') }}
     group by device_id, user_id
 
     union all
@@ -82,6 +89,7 @@ final as (
         {{ dbt.concat(["'email:events:'", 'email']) }} as link_group_id,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
+        max(loaded_at) as loaded_at,
         email,
         {{ no_value }} as phone,
         {{ no_value }} as customer_id,
@@ -90,7 +98,7 @@ final as (
         {{ no_value }} as anonymous_id,
         {{ no_value }} as device_id
     from email_events
-    where email is not null
+    where email is not null and {{ key_has_new_deliveries('email_events', 'email') }}
     group by email
 
     union all
@@ -102,6 +110,7 @@ final as (
         {{ dbt.concat(["'sms:events:'", 'customer_phone']) }} as link_group_id,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
+        max(loaded_at) as loaded_at,
         {{ no_value }} as email,
         customer_phone as phone,
         {{ no_value }} as customer_id,
@@ -110,7 +119,7 @@ final as (
         {{ no_value }} as anonymous_id,
         {{ no_value }} as device_id
     from sms_events
-    where customer_phone is not null
+    where customer_phone is not null and {{ key_has_new_deliveries('sms_events', 'customer_phone') }}
     group by customer_phone
 
 )
