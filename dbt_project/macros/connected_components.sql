@@ -13,9 +13,9 @@
 
     DuckDB runs the rounds as one recursive CTE (USING KEY keeps one row per node). Spark has no
     recursive CTE: the same rounds run as statements, each writing the whole labelling to a Parquet
-    table (<model>__labels_a/_b in turn) until a round lowers no label (at most `max_rounds`). In a
-    unit test, whose inputs exist only as CTEs, plain min-label propagation is unrolled instead
-    (`unit_test_rounds` rounds, one per link of the longest path: enough for a fixture).
+    table (<model>__labels_a/_b in turn) until a round lowers no label (at most `max_rounds`); unit
+    tests, whose inputs exist only as CTEs, run on DuckDB. Both run the same round
+    (connected_components_round).
 -#}
 {% macro connected_components(nodes, edges) -%}
     {{ return(adapter.dispatch('connected_components', 'mercator')(nodes, edges)) }}
@@ -46,52 +46,7 @@ with recursive labels (identifier_id, component_id) using key (identifier_id) as
 
         ),
 
-        candidates as (
-
-            select
-                current_labels.identifier_id,
-                current_labels.component_id
-            from current_labels
-
-            union all
-
-            select
-                edges.from_id as identifier_id,
-                to_labels.component_id
-            from {{ edges }} as edges
-            inner join current_labels as to_labels on edges.to_id = to_labels.identifier_id
-
-            union all
-
-            select
-                from_labels.component_id as identifier_id,
-                to_labels.component_id
-            from {{ edges }} as edges
-            inner join current_labels as from_labels on edges.from_id = from_labels.identifier_id
-            inner join current_labels as to_labels on edges.to_id = to_labels.identifier_id
-            where to_labels.component_id < from_labels.component_id
-
-        ),
-
-        hooked as (
-
-            select
-                candidates.identifier_id,
-                min(candidates.component_id) as component_id
-            from candidates
-            group by candidates.identifier_id
-
-        ),
-
-        jumped as (
-
-            select
-                hooked.identifier_id,
-                parents.component_id
-            from hooked
-            inner join hooked as parents on hooked.component_id = parents.identifier_id
-
-        )
+        {{ connected_components_round('current_labels', edges) | indent(8) }}
 
         select
             jumped.identifier_id,
@@ -135,7 +90,8 @@ select * from final
                 {%- set current, following = scratch[state.current], scratch[1 - state.current] -%}
                 {%- do run_query('drop table if exists ' ~ following) -%}
                 {%- do run_query(
-                    'create table ' ~ following ~ ' using parquet as ' ~ connected_components_round(current, edges)
+                    'create table ' ~ following ~ ' using parquet as with ' ~ connected_components_round(current, edges)
+                    ~ ' select jumped.identifier_id, jumped.component_id from jumped'
                 ) -%}
                 {%- set lowered = run_query(
                     'select count(*) from ' ~ following ~ ' as following inner join ' ~ current ~ ' as current'
@@ -160,14 +116,17 @@ from {{ scratch[state.current] }} as labels
     {%- endif -%}
 {%- endmacro %}
 
-{#- One round over a full labelling (identifier_id, component_id): hooking, then pointer jumping. -#}
+{#-
+    One round over a labelling (identifier_id, component_id), as CTEs (`candidates`, `hooked`,
+    `jumped`) to follow a `with`: hooking, then pointer jumping; `jumped` is the new labelling.
+-#}
 {% macro connected_components_round(labels, edges) -%}
-with candidates as (
+candidates as (
 
     select
-        labels.identifier_id,
-        labels.component_id
-    from {{ labels }} as labels
+        round_labels.identifier_id,
+        round_labels.component_id
+    from {{ labels }} as round_labels
 
     union all
 
@@ -197,11 +156,15 @@ hooked as (
     from candidates
     group by candidates.identifier_id
 
-)
+),
 
-select
-    hooked.identifier_id,
-    parents.component_id
-from hooked
-inner join hooked as parents on hooked.component_id = parents.identifier_id
+jumped as (
+
+    select
+        hooked.identifier_id,
+        parents.component_id
+    from hooked
+    inner join hooked as parents on hooked.component_id = parents.identifier_id
+
+)
 {%- endmacro %}
