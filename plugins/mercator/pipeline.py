@@ -73,16 +73,16 @@ def check_raw(settings: Settings, run_id: str | None = None) -> dict:
 # Python models (CLV, attribution) read dbt models and write tables of schema `ml`, which dbt
 # declares as the source `ml`: dbt builds in two passes around them.
 SCORED = "source:ml+"
-# dbt build's arguments per engine. dbt unit tests pin business rules with exact expected values
-# (DuckDB's floating point); their fixtures are CTEs, which the Spark connected components cannot
-# read. They run on DuckDB only.
-BUILD_ARGS = {"duckdb": (), "spark": ("--exclude-resource-type", "unit_test")}
+# dbt build's arguments. dbt unit tests pin the models' logic on fixtures, not the data: they run in
+# the test suite (tests/mercator/dbt/test_unit_tests.py, on DuckDB: their fixtures are CTEs, which the
+# Spark connected components cannot read), not in every pipeline run.
+BUILD_ARGS = ("--exclude-resource-type", "unit_test")
 
 
 def _build(settings: Settings, *selection: str) -> None:
     from mercator.transform import run_dbt
 
-    run_dbt(settings, "build", *selection, *BUILD_ARGS[settings.engine])
+    run_dbt(settings, "build", *selection, *BUILD_ARGS)
 
 
 def transform(settings: Settings) -> None:
