@@ -1,12 +1,6 @@
 with
 
-source as (
-
-    select * from {{ source('raw', 'ads__spend') }}
-
-),
-
-{{ latest_deliveries('source', ['date', 'platform', 'campaign_id']) }},
+{{ latest_deliveries(source('raw', 'ads__spend'), ['date', 'platform', 'campaign_id']) }},
 
 final as (
 

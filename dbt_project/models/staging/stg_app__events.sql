@@ -1,15 +1,7 @@
 {{ config(materialized='incremental', unique_key='event_id', incremental_strategy='delete+insert') }}
 with
 
-source as (
-
-    select * from {{ source('raw', 'app__events') }}
-
-),
-
-{{ rows_of_new_deliveries('source', ['event_id']) }},
-
-{{ latest_deliveries('delivered', ['event_id']) }},
+{{ latest_deliveries(source('raw', 'app__events'), ['event_id'], new_keys_only=true) }},
 
 final as (
 

@@ -1,12 +1,6 @@
 with
 
-source as (
-
-    select * from {{ source('raw', 'crm__contacts') }}
-
-),
-
-{{ latest_deliveries('source', ['trim(contact_id)'], version_column='updated_at') }},
+{{ latest_deliveries(source('raw', 'crm__contacts'), ['trim(contact_id)'], version_column='updated_at') }},
 
 final as (
 

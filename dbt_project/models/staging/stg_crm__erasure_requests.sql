@@ -1,12 +1,6 @@
 with
 
-source as (
-
-    select * from {{ source('raw', 'crm__erasure_requests') }}
-
-),
-
-{{ latest_deliveries('source', ['trim(request_id)']) }},
+{{ latest_deliveries(source('raw', 'crm__erasure_requests'), ['trim(request_id)']) }},
 
 final as (
 

@@ -1,33 +1,17 @@
 {{ config(materialized='incremental', unique_key='email_event_key', incremental_strategy='delete+insert') }}
 with
 
-source as (
-
-    select * from {{ source('raw', 'email__events') }}
-
-),
-
-keyed as (
-
-    -- a webhook retry may carry the address typed differently: deduplicate on it trimmed and lower-cased
-    select
-        *,
-        lower(trim(email)) as email_as_key
-    from source
-
-),
-
-{{ rows_of_new_deliveries('keyed', ['email_as_key', adapter.quote('timestamp'), 'event', 'sg_message_id', 'url']) }},
-
+-- a webhook retry may carry the address typed differently: deduplicate on it trimmed and lower-cased
 {{ latest_deliveries(
-    'delivered', ['email_as_key', adapter.quote('timestamp'), 'event', 'sg_message_id', 'url']
+    source('raw', 'email__events'), ['lower(trim(email))', adapter.quote('timestamp'), 'event', 'sg_message_id', 'url'],
+    new_keys_only=true,
 ) }},
 
 final as (
 
     select
         {{ dbt.hash(dbt.concat([
-            "coalesce(email_as_key, '')", "'|'", "coalesce(" ~ timestamp_text(adapter.quote('timestamp')) ~ ", '')",
+            "coalesce(lower(trim(email)), '')", "'|'", "coalesce(" ~ timestamp_text(adapter.quote('timestamp')) ~ ", '')",
             "'|'", "coalesce(event, '')", "'|'", "coalesce(sg_message_id, '')", "'|'", "coalesce(url, '')",
         ])) }} as email_event_key,
         {{ normalize_email('email') }} as email,

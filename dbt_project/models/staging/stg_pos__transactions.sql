@@ -1,12 +1,6 @@
 with
 
-source as (
-
-    select * from {{ source('raw', 'pos__transactions') }}
-
-),
-
-{{ latest_deliveries('source', ['trim(transaction_id)']) }},
+{{ latest_deliveries(source('raw', 'pos__transactions'), ['trim(transaction_id)']) }},
 
 final as (
 

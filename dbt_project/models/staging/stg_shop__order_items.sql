@@ -1,12 +1,6 @@
 with
 
-source as (
-
-    select * from {{ source('raw', 'shop__order_items') }}
-
-),
-
-{{ latest_deliveries('source', ['trim(order_id)', 'line_number']) }},
+{{ latest_deliveries(source('raw', 'shop__order_items'), ['trim(order_id)', 'line_number']) }},
 
 final as (
 

@@ -1,12 +1,6 @@
 with
 
-source as (
-
-    select * from {{ source('raw', 'shop__orders') }}
-
-),
-
-{{ latest_deliveries('source', ['trim(order_id)'], version_column='updated_at') }},
+{{ latest_deliveries(source('raw', 'shop__orders'), ['trim(order_id)'], version_column='updated_at') }},
 
 final as (
 

@@ -3,15 +3,9 @@
 ) }}
 with
 
-source as (
-
-    select * from {{ source('raw', 'sms__events') }}
-
-),
-
-{{ rows_of_new_deliveries('source', [adapter.quote('MessageSid'), adapter.quote('MessageStatus')]) }},
-
-{{ latest_deliveries('delivered', [adapter.quote('MessageSid'), adapter.quote('MessageStatus')]) }},
+{{ latest_deliveries(
+    source('raw', 'sms__events'), [adapter.quote('MessageSid'), adapter.quote('MessageStatus')], new_keys_only=true
+) }},
 
 final as (
 
