@@ -1,0 +1,51 @@
+"""Engine selection without running an engine: `make run TARGET=...` -> the DAG's param `engine` ->
+the run's settings (the DAG's tasks: tests/dags/test_dag_integrity.py); and what stays on DuckDB
+whatever the engine (the raw gate's dbt source freshness). tests/e2e/test_spark_equality.py compares
+what the engines build; these check the wiring, in a second."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import replace
+
+import pytest
+from mercator.config import Settings
+from mercator.quality.load_freshness import settings_for_raw
+
+from tests.conftest import REPO_ROOT
+
+
+def test_run_params_choose_the_engine_and_empty_keeps_the_environments(monkeypatch) -> None:
+    monkeypatch.setenv("MERCATOR_ENGINE", "spark")
+    assert Settings.from_env().engine == "spark"
+    assert Settings.from_env().with_run_params(engine="").engine == "spark"
+    monkeypatch.delenv("MERCATOR_ENGINE")
+    assert Settings.from_env().engine == "duckdb"
+    assert Settings.from_env().with_run_params(engine="spark").engine == "spark"
+    with pytest.raises(ValueError, match="engine"):
+        Settings.from_env().with_run_params(engine="postgres")
+
+
+def test_make_run_passes_its_target_as_the_dags_engine_param(tmp_path) -> None:
+    """`make -n` prints the commands without running them (the setup stamp is made to look fresh)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    out = subprocess.run(
+        ["make", "-n", "-o", ".venv/.setup-stamp", "run", "TARGET=spark", f"LANDING={tmp_path}",
+         f"RUN_LOGS={tmp_path}"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True,
+    ).stdout
+    conf = re.search(r"airflow dags test marketing_daily -c '(\{.*?\})'", out)
+    assert conf, out
+    assert json.loads(conf.group(1))["engine"] == "spark"
+
+
+def test_raw_load_freshness_runs_on_duckdb_in_its_own_target_dir_on_spark() -> None:
+    duck = replace(Settings.from_env(), engine="duckdb")
+    assert settings_for_raw(duck) == duck
+    spark = replace(duck, engine="spark")
+    raw = settings_for_raw(spark)
+    assert raw.engine == "duckdb" and raw.warehouse == spark.warehouse
+    assert raw.dbt_target_dir != spark.dbt_target_dir  # the Spark build keeps its partial parse
