@@ -29,7 +29,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
-	@echo "  options: make run LANDING=<dir> WAREHOUSE=<file.duckdb> AS_OF=<YYYY-MM-DD> DRY_RUN=1 TARGET=duckdb|spark"
+	@echo "  options: make run LANDING=<dir> WAREHOUSE=<file.duckdb> AS_OF=<YYYY-MM-DD> DRY_RUN=1 TARGET=duckdb|spark RUN_LOGS=<dir>"
 
 setup: $(STAMP) ## create .venv and install pinned dependencies (quick when nothing changed)
 
