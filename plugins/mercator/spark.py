@@ -26,7 +26,9 @@ from mercator.config import Settings
 
 PROFILE = "mercator"
 TARGET = "spark"
-PUBLISHED = ("seeds", "intermediate", "marts", "ml", "snapshots")  # staging holds views, raw is DuckDB's
+# Every schema dbt and the Python models build (raw is DuckDB's own): the DuckDB file then holds the
+# same tables on either engine (mercator.evaluation reads staging: identity quality against the truth).
+PUBLISHED = ("seeds", "staging", "intermediate", "marts", "ml", "snapshots")
 
 
 def session_conf(settings: Settings) -> dict[str, str]:

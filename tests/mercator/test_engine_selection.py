@@ -49,3 +49,30 @@ def test_raw_load_freshness_runs_on_duckdb_in_its_own_target_dir_on_spark() -> N
     raw = settings_for_raw(spark)
     assert raw.engine == "duckdb" and raw.warehouse == spark.warehouse
     assert raw.dbt_target_dir != spark.dbt_target_dir  # the Spark build keeps its partial parse
+
+
+def test_publish_copies_every_schema_spark_builds_but_not_scratch_tables(tmp_path) -> None:
+    """publish_marts on a folder laid out as Spark's warehouse (<schema>.db/<table>/part-*.parquet),
+    written here by DuckDB: no Spark needed."""
+    import duckdb
+    from mercator.spark import PUBLISHED, publish_marts
+
+    settings = replace(Settings.from_env(), warehouse=tmp_path / "wh.duckdb", engine="spark")
+    root = settings.spark_dir / "warehouse"
+    with duckdb.connect() as con:
+        for schema in (*PUBLISHED, "raw"):
+            for table in ("t", "t__staging"):
+                folder = root / f"{schema}.db" / table
+                folder.mkdir(parents=True)
+                con.execute(f"copy (select 1 as x) to '{folder / 'part-0.parquet'}' (format parquet)")
+    (root / "seeds.db" / "empty").mkdir()  # Spark writes no file for a table it created empty
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("create schema seeds; create table seeds.empty as select 1 as x")
+
+    published = publish_marts(settings)
+
+    assert {"staging.t", "marts.t", "ml.t"} <= set(published)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        tables = set(con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall())
+        assert tables == {(f"{schema}.t",) for schema in PUBLISHED} | {("seeds.empty",)}
+        assert con.execute("select count(*) from seeds.empty").fetchone() == (0,)
