@@ -55,13 +55,13 @@ def test_publish_copies_every_schema_spark_builds_but_not_scratch_tables(tmp_pat
     """publish_marts on a folder laid out as Spark's warehouse (<schema>.db/<table>/part-*.parquet),
     written here by DuckDB: no Spark needed."""
     import duckdb
-    from mercator.spark import PUBLISHED, publish_marts
+    from mercator.spark import PUBLISHED, SCRATCH_SUFFIXES, publish_marts
 
     settings = replace(Settings.from_env(), warehouse=tmp_path / "wh.duckdb", engine="spark")
     root = settings.spark_dir / "warehouse"
     with duckdb.connect() as con:
         for schema in (*PUBLISHED, "raw"):
-            for table in ("t", "t__staging"):
+            for table in ("t", "stg_x__y", *(f"t{suffix}" for suffix in SCRATCH_SUFFIXES)):
                 folder = root / f"{schema}.db" / table
                 folder.mkdir(parents=True)
                 con.execute(f"copy (select 1 as x) to '{folder / 'part-0.parquet'}' (format parquet)")
@@ -71,8 +71,19 @@ def test_publish_copies_every_schema_spark_builds_but_not_scratch_tables(tmp_pat
 
     published = publish_marts(settings)
 
-    assert {"staging.t", "marts.t", "ml.t"} <= set(published)
+    assert {"staging.t", "staging.stg_x__y", "marts.t", "ml.t"} <= set(published)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         tables = set(con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall())
-        assert tables == {(f"{schema}.t",) for schema in PUBLISHED} | {("seeds.empty",)}
+        expected = {(f"{schema}.{table}",) for schema in PUBLISHED for table in ("t", "stg_x__y")}
+        assert tables == expected | {("seeds.empty",)}
         assert con.execute("select count(*) from seeds.empty").fetchone() == (0,)
+
+
+def test_every_scratch_table_the_spark_macros_make_is_left_unpublished() -> None:
+    import re
+
+    from mercator.spark import SCRATCH_SUFFIXES
+
+    macros = " ".join(p.read_text() for p in (REPO_ROOT / "dbt_project" / "macros").rglob("*.sql"))
+    suffixes = set(re.findall(r"identifier ~ '(__\w+)'", macros))
+    assert suffixes and suffixes <= set(SCRATCH_SUFFIXES)
