@@ -15,6 +15,8 @@ DRY_RUN ?=
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 42
 TARGET ?= duckdb
+# run logs: by default in .venv, which worktrees may share (a symlink): give each its own with RUN_LOGS=<dir>
+RUN_LOGS ?= $(VENV)
 
 export AIRFLOW_HOME := $(CURDIR)
 export MERCATOR_LANDING := $(abspath $(LANDING))
@@ -27,7 +29,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
-	@echo "  options: make run LANDING=<dir> WAREHOUSE=<file.duckdb> AS_OF=<YYYY-MM-DD> DRY_RUN=1 TARGET=duckdb|spark"
+	@echo "  options: make run LANDING=<dir> WAREHOUSE=<file.duckdb> AS_OF=<YYYY-MM-DD> DRY_RUN=1 TARGET=duckdb|spark RUN_LOGS=<dir>"
 
 setup: $(STAMP) ## create .venv and install pinned dependencies (quick when nothing changed)
 
@@ -44,12 +46,12 @@ demo: setup ## generate demo data into LANDING if it is empty
 	fi
 
 run: demo ## run the whole pipeline through Airflow and print a summary
-	@$(BIN)/airflow db migrate > $(VENV)/airflow-migrate.log 2>&1 || { cat $(VENV)/airflow-migrate.log; exit 1; }
+	@mkdir -p $(RUN_LOGS); $(BIN)/airflow db migrate > $(RUN_LOGS)/airflow-migrate.log 2>&1 || { cat $(RUN_LOGS)/airflow-migrate.log; exit 1; }
 	@$(BIN)/airflow pools set duckdb_writer 1 "DuckDB single writer" > /dev/null
-	@echo "airflow dags test marketing_daily (log: $(VENV)/last-run.log)"
+	@echo "airflow dags test marketing_daily (log: $(RUN_LOGS)/last-run.log)"
 	@status=0; \
-	$(BIN)/airflow dags test marketing_daily -c '{"landing_dir": "$(MERCATOR_LANDING)", "as_of": "$(AS_OF)", "dry_run": $(if $(DRY_RUN),true,false), "engine": "$(TARGET)"}' > $(VENV)/last-run.log 2>&1 \
-	  || { status=$$?; tail -60 $(VENV)/last-run.log; echo "pipeline failed: full log in $(VENV)/last-run.log"; }; \
+	$(BIN)/airflow dags test marketing_daily -c '{"landing_dir": "$(MERCATOR_LANDING)", "as_of": "$(AS_OF)", "dry_run": $(if $(DRY_RUN),true,false), "engine": "$(TARGET)"}' > $(RUN_LOGS)/last-run.log 2>&1 \
+	  || { status=$$?; tail -60 $(RUN_LOGS)/last-run.log; echo "pipeline failed: full log in $(RUN_LOGS)/last-run.log"; }; \
 	$(PY) -m mercator.summary; \
 	exit $$status
 

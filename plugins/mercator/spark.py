@@ -26,7 +26,13 @@ from mercator.config import Settings
 
 PROFILE = "mercator"
 TARGET = "spark"
-PUBLISHED = ("seeds", "intermediate", "marts", "ml", "snapshots")  # staging holds views, raw is DuckDB's
+# Every schema dbt and the Python models build (raw is DuckDB's own): the DuckDB file then holds the
+# same tables on either engine (mercator.evaluation reads staging: identity quality against the truth).
+PUBLISHED = ("seeds", "staging", "intermediate", "marts", "ml", "snapshots")
+# Scratch tables the Spark macros make beside a table (identifier ~ '__...': snapshots and delete+insert
+# stage into __dbt_staged, connected components label rounds in __labels_a/b) and dbt-spark's __dbt_tmp.
+# Not "__" alone: staging models are named stg_<source>__<entity>.
+SCRATCH_SUFFIXES = ("__dbt_staged", "__dbt_tmp", "__labels_a", "__labels_b")
 
 
 def session_conf(settings: Settings) -> dict[str, str]:
@@ -88,7 +94,7 @@ def export_raw(settings: Settings) -> list[str]:
 
 
 def publish_marts(settings: Settings) -> list[str]:
-    """Copy the tables Spark built (schemas PUBLISHED; not scratch tables, whose names hold '__') into
+    """Copy the tables Spark built (schemas PUBLISHED; not scratch tables, SCRATCH_SUFFIXES) into
     the DuckDB warehouse, replacing them in one transaction: the mart gate, activation and the reports
     read DuckDB whatever the engine. Spark's managed tables are Parquet folders that DuckDB reads."""
     from mercator.warehouse import connect, table_exists
@@ -96,7 +102,7 @@ def publish_marts(settings: Settings) -> list[str]:
     root = settings.spark_dir / "warehouse"
     folders = sorted(
         folder for schema in PUBLISHED for folder in (root / f"{schema}.db").glob("*")
-        if folder.is_dir() and "__" not in folder.name
+        if folder.is_dir() and not folder.name.endswith(SCRATCH_SUFFIXES)
     )
     con = connect(settings.warehouse)
     try:

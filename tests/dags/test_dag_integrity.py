@@ -70,3 +70,23 @@ def test_report_runs_whatever_happened_after_every_task_and_the_watcher_fails_th
     assert watcher.trigger_rule == "all_done" and watcher.upstream_task_ids == {report.task_id}
     assert dag.get_task("activate.plan_syncs").trigger_rule == "all_success"  # a failed mart gate blocks it
     assert {t.task_id for t in dag.leaves} == {watcher.task_id}
+
+
+def test_the_engine_param_offers_every_engine(dagbag):
+    from mercator.config import ENGINES
+
+    assert set(dagbag.dags["marketing_daily"].params.get_param("engine").schema["enum"]) == {"", *ENGINES}
+
+
+def test_every_task_takes_its_settings_from_the_run_params(dagbag):
+    """Each task that calls a pipeline step builds its settings with `_settings()` (the run's params,
+    `engine` among them: `make run TARGET=spark`) or `_gate()`, which calls it; none reads the
+    environment's settings alone, which would run that step on the default engine."""
+    import inspect
+
+    for t in dagbag.dags["marketing_daily"].tasks:
+        if t.task_id == "watcher":
+            continue
+        source = inspect.getsource(t.python_callable)
+        assert "_settings()" in source or "_gate(" in source, t.task_id
+        assert "Settings.from_env()" not in source, t.task_id

@@ -4,17 +4,31 @@ It answers "when did Mercator last load a delivery of each entity", which no GX 
 checks (the raw suites check how recent the records' own dates are). Thresholds live in
 dbt_project/models/staging/_raw__sources.yml; a stale source is a warning, never a stop.
 Entities that never received a delivery are left out (they are optional).
+
+It runs on DuckDB whatever the run's engine: raw.* is DuckDB's (extract writes it), and on Spark the
+raw tables are handed over only later, by the transform step, so Spark would read the previous run's
+copy, or on a first run none (settings_for_raw).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from mercator.config import Settings
 from mercator.quality.runner import PASSED, WARNED, SuiteResult
 
 NAME = "dbt_source_freshness"
 NEVER_LOADED = "0001-01-01"
+
+
+def settings_for_raw(settings: Settings) -> Settings:
+    """The settings dbt source freshness runs with: DuckDB, where raw.* is. On another engine, in a
+    target dir of its own (`<target dir>/duckdb`): a change of profile makes dbt parse the whole
+    project again, and the run's target dir keeps the engine's partial parse for the builds."""
+    if settings.engine == "duckdb":
+        return settings
+    return replace(settings, engine="duckdb", dbt_target_dir=settings.dbt_target_dir / "duckdb")
 
 
 def check_load_freshness(settings: Settings) -> SuiteResult:
@@ -25,7 +39,7 @@ def check_load_freshness(settings: Settings) -> SuiteResult:
     # kept under the reports.
     report = settings.reports_dir / "quality" / NAME / "sources.json"
     try:
-        run_dbt(settings, "source", "freshness", "--select", "source:raw", "--output", str(report))
+        run_dbt(settings_for_raw(settings), "source", "freshness", "--select", "source:raw", "--output", str(report))
     except DbtFailed as failure:  # cannot tell how fresh the loads are: say so, do not stop the run
         return SuiteResult(NAME, "raw.*", True, WARNED, [], [str(failure).splitlines()[0]])
     results = json.loads(report.read_text())["results"]
