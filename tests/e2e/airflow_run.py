@@ -7,9 +7,11 @@ import functools
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,16 +75,29 @@ def _migrated_db() -> Path:
     return home / "airflow.db"
 
 
+def dag_runs(sandbox: AirflowSandbox) -> list[dict[str, str]]:
+    """Every `marketing_daily` run (run_id, state, start_date), oldest first, read from Airflow's
+    metadata DB (the rows `airflow dags list-runs` prints, without starting the Airflow CLI)."""
+    with closing(sqlite3.connect(sandbox.home / "airflow.db", timeout=30)) as db:
+        rows = db.execute(
+            "select run_id, state, start_date from dag_run where dag_id = 'marketing_daily' "
+            "order by coalesce(start_date, ''), id"
+        ).fetchall()
+    return [{"run_id": run_id, "state": state, "start_date": start} for run_id, state, start in rows]
+
+
 def task_states(sandbox: AirflowSandbox) -> dict[str, str]:
-    """Final state per task id of the latest `marketing_daily` run, from Airflow's metadata DB."""
-    runs = sandbox.airflow("dags", "list-runs", "marketing_daily", "-o", "json")
-    assert runs.returncode == 0, runs.stderr[-2000:]
-    run_id = max(_json_rows(runs.stdout), key=lambda row: row["start_date"] or "")["run_id"]
-    proc = sandbox.airflow("tasks", "states-for-dag-run", "marketing_daily", run_id, "-o", "json")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {row["task_id"]: row["state"] for row in _json_rows(proc.stdout)}
-
-
-def _json_rows(stdout: str) -> list[dict]:
-    """The JSON list a CLI command printed, skipping any log lines around it."""
-    return json.loads(next(line for line in reversed(stdout.splitlines()) if line.startswith("[")))
+    """Final state per task id of the latest `marketing_daily` run, from Airflow's metadata DB (what
+    `airflow tasks states-for-dag-run` prints; a mapped task's instances must all end alike, else the
+    first state other than success is its state)."""
+    run_id = dag_runs(sandbox)[-1]["run_id"]
+    with closing(sqlite3.connect(sandbox.home / "airflow.db", timeout=30)) as db:
+        rows = db.execute(
+            "select task_id, state from task_instance where dag_id = 'marketing_daily' and run_id = ? "
+            "order by task_id, map_index", [run_id]
+        ).fetchall()
+    states: dict[str, str] = {}
+    for task_id, state in rows:
+        if states.get(task_id, "success") == "success":
+            states[task_id] = state
+    return states

@@ -24,7 +24,7 @@ import duckdb
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.e2e.airflow_run import AirflowSandbox, _json_rows, task_states
+from tests.e2e.airflow_run import AirflowSandbox, dag_runs, task_states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dag_runs(2)]
 
@@ -59,12 +59,6 @@ def copy_project(target: Path) -> Path:
 def outbox_lines(sandbox: AirflowSandbox) -> Counter:
     root = sandbox.reports / "outbox"
     return Counter((f.name, line) for f in root.rglob("*.jsonl") for line in f.read_text().splitlines() if line)
-
-
-def dag_runs(sandbox: AirflowSandbox) -> list[dict]:
-    proc = sandbox.airflow("dags", "list-runs", "marketing_daily", "-o", "json")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return sorted(_json_rows(proc.stdout), key=lambda row: row["start_date"] or "")
 
 
 @pytest.fixture(scope="module")

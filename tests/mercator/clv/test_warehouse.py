@@ -24,6 +24,9 @@ from mercator.engine import DuckDBEngine
 
 from tests.mercator.clv.warehouse_fixtures import ClvBuild, clv_build
 
+# Two demo builds (5,000 customers, and the thin one), each about a DAG run's cost: start early, not last.
+pytestmark = pytest.mark.dag_runs(2)
+
 DEMO_CUSTOMERS = 5000
 TRUTH_NAMES = {"r": "bgnbd_r", "alpha": "bgnbd_alpha", "a": "bgnbd_a", "b": "bgnbd_b",
                "p": "gg_p", "q": "gg_q", "v": "gg_gamma"}

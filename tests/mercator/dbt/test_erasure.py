@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.mercator.dbt.identity_fixtures import copy_project, load_raw, query, run_dbt
+
+pytestmark = pytest.mark.dag_runs(1)  # four dbt builds in a row, about a DAG run's cost: start early, not last
 
 MY_MODELS = "+dim_customers +int_erasure_requests +int_erased_identifiers"
 ANN = "ann@example.com"

@@ -6,7 +6,11 @@ import hashlib
 from itertools import count
 from pathlib import Path
 
+import pytest
+
 from tests.mercator.dbt.identity_fixtures import copy_project, load_raw, query, run_dbt
+
+pytestmark = pytest.mark.dag_runs(1)  # four dbt builds in a row, about a DAG run's cost: start early, not last
 
 MY_MODELS = "+dim_customers +customer_identities +customer_key_merges"
 
