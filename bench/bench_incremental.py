@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
-from bench_pipeline import _timed, slowest_models
+from bench_pipeline import _timed, slowest_models, stage_env
 
 DAILY = ("extract", "transform", "fit_clv", "attribute", "transform_scored")
 DBT_PASSES = ("transform", "transform_scored")
@@ -44,9 +43,7 @@ def split_landing(landing: Path, history: Path, day: Path, days: int) -> int:
 
 
 def _env(root: Path, landing: Path, **extra: str) -> dict[str, str]:
-    return dict(os.environ, MERCATOR_WAREHOUSE=str(root / "mercator.duckdb"), MERCATOR_LANDING=str(landing),
-                MERCATOR_REPORTS=str(root / "reports"), MERCATOR_DBT_TARGET=str(root / "dbt_target"),
-                MERCATOR_MODELS=str(root / "models"), DBT_SEND_ANONYMOUS_USAGE_STATS="false", **extra)
+    return stage_env(root, MERCATOR_LANDING=str(landing), **extra)
 
 
 def _steps(root: Path, env: dict[str, str], label: str) -> dict:

@@ -81,15 +81,20 @@ def run_identity(landing: str, warehouse: str) -> None:
         print(json.dumps(identity_quality(con, Path(landing))))
 
 
+def stage_env(root: Path, **extra: str) -> dict[str, str]:
+    """Environment of a stage process: the warehouse, reports, dbt artefacts and model cards under `root`."""
+    return dict(os.environ, MERCATOR_WAREHOUSE=str(root / "mercator.duckdb"), MERCATOR_REPORTS=str(root / "reports"),
+                MERCATOR_DBT_TARGET=str(root / "dbt_target"), MERCATOR_MODELS=str(root / "models"),
+                DBT_SEND_ANONYMOUS_USAGE_STATS="false", **extra)
+
+
 def bench_size(customers: int, seed: int, workdir: Path, landing: Path | None = None) -> dict:
     """One size: demo data (unless `landing` holds it already), then every stage in its own process."""
     root = workdir / f"c{customers}"
     subprocess.run(["rm", "-rf", str(root)], check=True)
     root.mkdir(parents=True)
     warehouse = root / "mercator.duckdb"
-    env = dict(os.environ, MERCATOR_WAREHOUSE=str(warehouse), MERCATOR_REPORTS=str(root / "reports"),
-               MERCATOR_DBT_TARGET=str(root / "dbt_target"), MERCATOR_MODELS=str(root / "models"),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    env = stage_env(root)
     stages = {}
     if landing is None:
         landing = root / "landing"
