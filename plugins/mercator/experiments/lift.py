@@ -11,6 +11,12 @@ the metric is Y - theta (X - mean X), X the pre-period revenue and theta the wit
 slope of Y on X, so the lift equals the treatment coefficient of the OLS of Y on treatment and X;
 theta is then taken as known in the Welch test.
 
+Welch's p-value runs hot when a small holdout meets heavy-tailed revenue: in A/A simulation
+(tests/mercator/experiments, 10% held out, mean order value 50 with a long tail) p < 0.05 in about
+11% of campaigns of 2,000 members (16 holdout converters), 9% at 5,000 and 6% at 10,000; 5% with
+25% of 10,000 held out (200 holdout converters). The verdicts' under-powered rule (`result`) keeps
+such campaigns from a positive or negative verdict.
+
 A value that cannot be computed (a group too small, no variance) is None, with the reason.
 """
 
