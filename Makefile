@@ -25,7 +25,7 @@ export MERCATOR_AS_OF := $(AS_OF)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run demo test lint bench clean
+.PHONY: help setup run demo test lint bench events clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ lint: setup ## ruff on Python, sqlfluff on dbt models
 
 bench: setup ## identity-resolution quality and stage timings (bench/README.md)
 	$(PY) bench/bench_pipeline.py --customers 10000
+
+events: setup ## receive SendGrid and Twilio webhooks into LANDING (docs/events.md)
+	$(PY) -m mercator.events serve --landing $(MERCATOR_LANDING)
 
 clean: ## remove generated state (warehouse, demo data, Airflow DB, reports)
 	rm -rf data warehouse airflow.db logs dbt_project/target reports/dashboard.html reports/outbox reports/quality \
