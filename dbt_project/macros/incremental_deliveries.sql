@@ -4,8 +4,8 @@
     new_keys_only). `loaded_watermark()` is the latest delivery time the model already holds (its
     loaded_at column).
 -#}
-{% macro loaded_watermark(column='loaded_at') -%}
-    (select coalesce(max({{ column }}), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }}) from {{ this }})
+{% macro loaded_watermark() -%}
+    (select coalesce(max(loaded_at), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }}) from {{ this }})
 {%- endmacro %}
 
 {#-
