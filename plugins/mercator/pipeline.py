@@ -163,6 +163,18 @@ def activate(settings: Settings, run_id: str, dry_run: bool = False) -> list[dic
     )
 
 
+def measure_campaigns(settings: Settings) -> int:
+    """Write `marts.campaign_results`: every audience's sends against their holdouts (dbt vars
+    campaign_window_days and campaign_cost_per_message); the number of sends measured."""
+    from mercator.activation.runner import project_vars
+    from mercator.experiments.campaigns import write_campaign_results
+
+    project = project_vars(settings.dbt_project_dir)
+    costs = {k: float(v) for k, v in (project.get("campaign_cost_per_message") or {}).items()}
+    with warehouse(settings) as con:
+        return write_campaign_results(con, costs, int(project.get("campaign_window_days", 14)))
+
+
 def report(settings: Settings, run_id: str | None = None, task_states: dict[str, str] | None = None) -> str:
     """Write the marketers' dashboard for run `run_id` whatever happened upstream: `task_states` (task id
     -> Airflow state) name the steps that failed or did not run. Returns its path."""

@@ -29,7 +29,14 @@ def table_exists(con, relation: str) -> bool:
     """Whether `schema.table` exists (a table or a view)."""
     schema, table = relation.split(".")
     query = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
-    return bool(con.execute(query, [schema, table]).fetchone()[0])
+    return bool(con.execute(query, [schema, table]).fetchall()[0][0])
+
+
+def marts_as_of(con):
+    """The as-of date the marts were built for (`marts.customer_rfm`'s; None before a build or without orders)."""
+    if not table_exists(con, "marts.customer_rfm"):
+        return None
+    return con.execute("select max(as_of) from marts.customer_rfm").fetchone()[0]
 
 
 def columns(con, relation: str) -> set[str]:

@@ -232,3 +232,19 @@ def test_clv_scores_every_buyer_and_reaches_dim_customers(run):
     assert con.execute("select count(*) from marts.dim_customers where clv is not null").fetchone()[0] == scored
     assert {m for (m,) in con.execute("select distinct model from marts.clv_model_params").fetchall()} == {
         "bg_nbd", "gamma_gamma", "churn"}
+
+
+def test_every_audience_send_is_measured_against_its_holdout(run):
+    _, _, _, con = run
+    assigned = con.execute(
+        "select audience, as_of, count(*) filter (where assignment = 'treatment'), "
+        "count(*) filter (where assignment = 'holdout') from activation.assignments group by all order by all"
+    ).fetchall()
+    measured = con.execute(
+        "select audience, send_date, treatment_members, holdout_members from marts.campaign_results order by all"
+    ).fetchall()
+    assert measured == assigned and len(measured) > 0
+    as_of = con.execute("select max(as_of) from marts.customer_rfm").fetchone()[0]
+    assert {send_date for _, send_date, _, _ in measured} == {as_of}
+    verdicts = {v for (v,) in con.execute("select verdict from marts.campaign_results").fetchall()}
+    assert verdicts <= {"invalid", "under-powered", "inconclusive", "positive", "negative"}

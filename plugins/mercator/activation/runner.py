@@ -44,10 +44,14 @@ def known_types() -> dict[str, tuple[str, ...]]:
     return {kind: destination_class(kind).channels for kind in DESTINATION_CLASSES}
 
 
+def project_vars(dbt_project_dir: Path) -> dict:
+    """The dbt project's vars (dbt_project.yml)."""
+    return yaml.safe_load((Path(dbt_project_dir) / "dbt_project.yml").read_text()).get("vars", {})
+
+
 def frequency_caps(dbt_project_dir: Path) -> dict[str, int]:
     """Days between two messages per channel (dbt var activation_frequency_caps)."""
-    project = yaml.safe_load((Path(dbt_project_dir) / "dbt_project.yml").read_text())
-    return {k: int(v) for k, v in (project.get("vars", {}).get("activation_frequency_caps") or {}).items()}
+    return {k: int(v) for k, v in (project_vars(dbt_project_dir).get("activation_frequency_caps") or {}).items()}
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@
   mode removes only those).
 - `sync_runs`: one row per run x audience x destination: status, start, end and every count.
 - `assignments`: per audience x customer, treatment or holdout and whether it would have been
-  sent (intent to treat), with the run that assigned it: a row when the member is first assigned,
-  and again only when its assignment changes (the split is deterministic per salt and share).
+  sent (intent to treat), with the run that assigned it, that run's as-of date (the send date of
+  `marts.campaign_results`), the audience's channel and intended holdout share: a row when the
+  member is first assigned, and again only when its assignment changes (the split is
+  deterministic per salt and share).
 - `messages`: message deliveries (SMS, message-triggering webhooks) per channel, for frequency caps.
 - `suppressions`: opt-outs learned from destinations during syncs (21610, unsubscribes), by the
   SHA-256 of the normalised identifier.
@@ -37,7 +39,12 @@ DDL = (
         run_id varchar not null, audience varchar not null, customer_key varchar not null,
         assignment varchar not null, would_send boolean not null, bucket double not null,
         assigned_at timestamptz not null default current_timestamp,
+        as_of date, channel varchar, holdout_share double,
         primary key (run_id, audience, customer_key))""",
+    # warehouses made before campaign results
+    "alter table activation.assignments add column if not exists as_of date",
+    "alter table activation.assignments add column if not exists channel varchar",
+    "alter table activation.assignments add column if not exists holdout_share double",
     """create table if not exists activation.messages (
         channel varchar not null, customer_key varchar not null, audience varchar not null,
         destination varchar not null, run_id varchar not null, remote_id varchar,

@@ -39,7 +39,7 @@ from mercator.activation.journal import Journal
 from mercator.activation.plan import ERASURES, IDENTIFIER_KINDS, PlanInputs, identifiers_sql, plan_sql, removals_sql
 from mercator.activation.state import COUNTS, ensure, identifier_hash
 from mercator.gc_control import gc_frozen, gc_paused
-from mercator.warehouse import table_exists
+from mercator.warehouse import marts_as_of, table_exists
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,8 @@ def _record_assignments(con, inputs: PlanInputs) -> None:
         "delete from activation.assignments where run_id = ? and audience = ?", [inputs.run_id, inputs.spec.name]
     )
     con.execute(
-        """insert into activation.assignments (run_id, audience, customer_key, assignment, would_send, bucket)
+        """insert into activation.assignments
+               (run_id, audience, customer_key, assignment, would_send, bucket, as_of, channel, holdout_share)
            with latest as (
                select customer_key, arg_max(assignment, assigned_at) as assignment
                from activation.assignments where audience = $2 group by 1
@@ -150,11 +151,11 @@ def _record_assignments(con, inputs: PlanInputs) -> None:
                from sync_plan
                where decision in ('held_out', 'send', 'unchanged', 'held_back')
            )
-           select $1, $2, split.customer_key, split.assignment, true, split.bucket
+           select $1, $2, split.customer_key, split.assignment, true, split.bucket, $3, $4, $5
            from split left join latest on latest.customer_key = split.customer_key
            where latest.assignment is distinct from split.assignment
            on conflict do nothing""",
-        [inputs.run_id, inputs.spec.name],
+        [inputs.run_id, inputs.spec.name, marts_as_of(con), inputs.spec.channel, inputs.spec.holdout_share],
     )
 
 
