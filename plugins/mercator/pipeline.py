@@ -144,12 +144,12 @@ def plan_activation(settings: Settings) -> list[dict]:
 
 def sync_audience(settings: Settings, audience: str, destination: int, run_id: str, dry_run: bool = False) -> dict:
     """Sync one audience to one of its destinations (-1: the outbox fallback); its counts."""
-    from mercator.activation.runner import discover, frequency_caps, run_task
+    from mercator.activation.runner import control_group, discover, frequency_caps, run_task
 
     spec = next(a for a in discover(lambda: warehouse(settings), _manifest(settings)) if a.name == audience)
     caps = frequency_caps(settings.dbt_project_dir)
     result = run_task(lambda: warehouse(settings), spec, destination, run_id, settings.reports_dir, caps,
-                      settings.warehouse.parent, dry_run)
+                      settings.warehouse.parent, dry_run, control_group(settings.dbt_project_dir))
     return result.summary() if result else {"audience": audience, "status": "skipped"}
 
 

@@ -1,6 +1,6 @@
 """Bad-input corpus, activation kinds: what an audience can hold that must not be sent, and what is done instead.
 
-Every member is accounted for in activation.sync_runs (members = sent + unchanged + held_out +
+Every member is accounted for in activation.sync_runs (members = sent + unchanged + held_out + control_group +
 capped + unconsented + suppressed + invalid + held_back) and none of these is sent.
 """
 
@@ -18,7 +18,9 @@ from tests.standins.sendgrid_server import API_KEY, SendGridStandin
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 RUN = "scheduled__2026-03-01T00:00:00+00:00"
-PARTS = ("sent", "unchanged", "held_out", "capped", "unconsented", "suppressed", "invalid", "held_back")
+PARTS = (
+    "sent", "unchanged", "held_out", "control_group", "capped", "unconsented", "suppressed", "invalid", "held_back",
+)
 
 
 def audience_of(warehouse, rows: list[tuple]) -> None:

@@ -148,8 +148,8 @@ def test_every_audience_reached_its_destinations_through_the_connections(run):
     }, "no outbox fallback when every connection is configured"
     assert {status for *_, status in syncs} == {"succeeded"}
     for row in con.execute("select * from activation.sync_runs").fetchdf().to_dict("records"):
-        decided = sum(row[c] for c in ("sent", "unchanged", "held_out", "capped", "unconsented", "suppressed",
-                                       "invalid", "held_back"))
+        decided = sum(row[c] for c in ("sent", "unchanged", "held_out", "control_group", "capped", "unconsented",
+                                       "suppressed", "invalid", "held_back"))
         outcomes = sum(row[c] for c in ("delivered", "rejected", "opted_out", "unknown", "failed"))
         assert row["members"] == decided and row["sent"] == outcomes, row
 
@@ -164,7 +164,7 @@ def test_sendgrid_list_holds_the_consented_members_not_held_out(run, standins):
         "select email from marts.dim_customers where email_consent = 'granted' and email is not null").fetchall()}
     audience = con.execute("select count(*) from marts.audience_at_risk_email").fetchone()[0]
     assert sync["members"] == audience and sync["held_out"] > 0
-    assert len(on_list) == sync["delivered"] == audience - sync["held_out"] > 0
+    assert len(on_list) == sync["delivered"] == audience - sync["held_out"] - sync["control_group"] > 0
     assert on_list <= consented
 
 
@@ -232,6 +232,21 @@ def test_clv_scores_every_buyer_and_reaches_dim_customers(run):
     assert con.execute("select count(*) from marts.dim_customers where clv is not null").fetchone()[0] == scored
     assert {m for (m,) in con.execute("select distinct model from marts.clv_model_params").fetchall()} == {
         "bg_nbd", "gamma_gamma", "churn"}
+
+
+def test_the_global_control_group_is_reached_by_no_audience(run):
+    _, _, _, con = run
+    control = {k for (k,) in con.execute(
+        "select customer_key from activation.assignments where assignment = 'control'").fetchall()}
+    reached = {k for (k,) in con.execute(
+        "select customer_key from activation.sync_state where status = 'delivered'").fetchall()}
+    assert control and not control & reached
+    # one draw for every audience: whoever is in the control group of one is so in all of them
+    per_audience = con.execute(
+        "select audience, list(customer_key), list(assignment = 'control') from activation.assignments group by 1"
+    ).fetchall()
+    for _, keys, is_control in per_audience:
+        assert {k for k, c in zip(keys, is_control, strict=True) if c} == control & set(keys)
 
 
 def test_every_audience_send_is_measured_against_its_holdout(run):

@@ -8,8 +8,26 @@ bucket is below the audience's holdout share are held out and sent nothing.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 BUCKETS = 2**32
+
+
+@dataclass(frozen=True)
+class ControlGroup:
+    """The global control group: customers whose bucket under `salt` is below `share` are reached by
+    no audience, file or message (dbt vars control_group_share and control_group_salt). A bucket of
+    its own salt, so it is independent of every audience's holdout; a new salt re-draws it."""
+
+    share: float = 0.0
+    salt: str = "global-control"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.share < 1:
+            raise ValueError(f"control_group_share must be a share in [0, 1), not {self.share!r}")
+
+
+NO_CONTROL = ControlGroup()
 
 
 def holdout_bucket(customer_key: str, salt: str) -> float:

@@ -4,8 +4,9 @@ Decisions, in order (the first that applies wins):
 `invalid` (a duplicate key, a customer not in dim_customers, no valid email / E.164 phone for the
 channel), `suppressed` (erased, an opt-out from the event data or the deny seed, or one learned
 from a destination), `unconsented` (the channel's consent in dim_customers is not granted),
-`capped` (message destinations: a message on the channel within the cap window), `held_out`
-(holdout bucket below the share), `unchanged` (delivered before with the same fields), `held_back`
+`capped` (message destinations: a message on the channel within the cap window),
+`control_group` (in the global control group, which no audience reaches), `held_out` (holdout
+bucket below the audience's share), `unchanged` (delivered before with the same fields), `held_back`
 (a message whose earlier outcome is unknown: never resent blindly), else `send`. Consent and
 suppressions are re-read here, right before the batches go out, whatever the audience model did.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mercator.activation.audiences import AudienceSpec
-from mercator.activation.holdout import holdout_bucket_sql
+from mercator.activation.holdout import NO_CONTROL, ControlGroup, holdout_bucket_sql
 from mercator.warehouse import columns, table_exists
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -32,6 +33,7 @@ class PlanInputs:
     cap_days: int | None
     run_id: str
     now: str  # ISO timestamp of the run: cap windows count back from it
+    control: ControlGroup = NO_CONTROL
 
 
 def _quote(value: str) -> str:
@@ -89,6 +91,9 @@ def plan_sql(con, inputs: PlanInputs) -> str:
             f" and sent_at > timestamptz {_quote(inputs.now)} - interval {int(inputs.cap_days)} day)"
         )
     unknown = "s.status = 'unknown'" if inputs.delivers_messages else "false"
+    control = "false"
+    if inputs.control.share > 0:
+        control = f"{holdout_bucket_sql('m.customer_key', inputs.control.salt)} < {inputs.control.share}"
     return f"""
         with members as (
             select a.customer_key, {fields},
@@ -107,6 +112,7 @@ def plan_sql(con, inputs: PlanInputs) -> str:
                 when coalesce({consent}, 'unknown') <> 'granted' then 'unconsented'
                 when not {valid} then 'invalid'
                 when {capped} then 'capped'
+                when {control} then 'control_group'
                 when m.bucket < {spec.holdout_share} then 'held_out'
                 when s.status = 'delivered' and s.payload_hash = m.payload_hash then 'unchanged'
                 when {unknown} then 'held_back'

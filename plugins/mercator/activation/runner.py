@@ -17,6 +17,7 @@ import yaml
 
 from mercator.activation.audiences import AudienceSpec, DestinationSpec, load_audiences
 from mercator.activation.destination import ConfigError, Destination, get_connection
+from mercator.activation.holdout import NO_CONTROL, ControlGroup
 from mercator.activation.journal import Journal
 from mercator.activation.outbox_files import OutboxFiles, OutboxOptions
 from mercator.activation.state import ensure
@@ -45,8 +46,16 @@ def known_types() -> dict[str, tuple[str, ...]]:
 
 
 def project_vars(dbt_project_dir: Path) -> dict:
-    """The dbt project's vars (dbt_project.yml)."""
-    return yaml.safe_load((Path(dbt_project_dir) / "dbt_project.yml").read_text()).get("vars", {})
+    """The dbt project's vars (dbt_project.yml; none without one)."""
+    path = Path(dbt_project_dir) / "dbt_project.yml"
+    return (yaml.safe_load(path.read_text()) or {}).get("vars", {}) if path.exists() else {}
+
+
+def control_group(dbt_project_dir: Path) -> ControlGroup:
+    """The global control group of dbt vars control_group_share and control_group_salt (none when unset)."""
+    project = project_vars(dbt_project_dir)
+    return ControlGroup(float(project.get("control_group_share", 0.0)),
+                        str(project.get("control_group_salt", ControlGroup.salt)))
 
 
 def frequency_caps(dbt_project_dir: Path) -> dict[str, int]:
@@ -107,6 +116,7 @@ def run_task(
     caps: dict[str, int],
     journal_dir: Path,
     dry_run: bool = False,
+    control: ControlGroup = NO_CONTROL,
 ) -> SyncResult | None:
     """Sync one audience to its destination `index` (-1: the outbox); None when skipped. Message
     journals live in `journal_dir` (next to the warehouse)."""
@@ -121,7 +131,8 @@ def run_task(
     destination.validate_fields([*spec.fields, "customer_key"])
     cap_days = caps.get(spec.message_channel) if destination.delivers_messages else None
     journal = Journal.for_sync(journal_dir, target.destination_id, spec.name)
-    return sync_audience(open_warehouse, spec, target.destination_id, destination, run_id, cap_days, dry_run, journal)
+    return sync_audience(open_warehouse, spec, target.destination_id, destination, run_id, cap_days, dry_run, journal,
+                         control)
 
 
 def plan_tasks(spec: AudienceSpec) -> list[SyncTask]:
@@ -149,12 +160,12 @@ def activate_all(
     dry_run: bool = False,
 ) -> list[dict]:
     """Every audience to every destination, in order; the summary of each sync."""
-    caps = frequency_caps(dbt_project_dir)
+    caps, control = frequency_caps(dbt_project_dir), control_group(dbt_project_dir)
     summaries = []
     for spec in discover(open_warehouse, manifest):
         for task in plan_tasks(spec):
             result = run_task(open_warehouse, spec, task.destination_index, run_id, reports_dir, caps, journal_dir,
-                              dry_run)
+                              dry_run, control)
             target = OUTBOX if task.destination_index < 0 else spec.destinations[task.destination_index]
             summaries.append(result.summary() if result else
                              {"audience": spec.name, "destination": target.destination_id, "status": "skipped"})

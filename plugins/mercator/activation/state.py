@@ -30,7 +30,7 @@ DDL = (
         run_id varchar not null, audience varchar not null, destination varchar not null,
         status varchar not null, reason varchar, dry_run boolean not null default false,
         started_at timestamptz not null, ended_at timestamptz,
-        members bigint, sent bigint, unchanged bigint, held_out bigint, capped bigint,
+        members bigint, sent bigint, unchanged bigint, held_out bigint, control_group bigint, capped bigint,
         unconsented bigint, suppressed bigint, invalid bigint, held_back bigint, delivered bigint,
         rejected bigint, opted_out bigint, unknown bigint, failed bigint, reconciled bigint, removed bigint,
         erased bigint,
@@ -41,7 +41,8 @@ DDL = (
         assigned_at timestamptz not null default current_timestamp,
         as_of date, channel varchar, holdout_share double,
         primary key (run_id, audience, customer_key))""",
-    # warehouses made before campaign results
+    # warehouses made before campaign results and the global control group
+    "alter table activation.sync_runs add column if not exists control_group bigint",
     "alter table activation.assignments add column if not exists as_of date",
     "alter table activation.assignments add column if not exists channel varchar",
     "alter table activation.assignments add column if not exists holdout_share double",
@@ -56,7 +57,8 @@ DDL = (
 )
 
 COUNTS = (
-    "members", "sent", "unchanged", "held_out", "capped", "unconsented", "suppressed", "invalid", "held_back",
+    "members", "sent", "unchanged", "held_out", "control_group", "capped", "unconsented", "suppressed", "invalid",
+    "held_back",
     "delivered", "rejected", "opted_out", "unknown", "failed", "reconciled", "removed", "erased",
 )
 

@@ -15,8 +15,8 @@ request goes out, so HTTP waits never hold DuckDB's single writer:
    journal), so a crash loses no answer and leaves at most the request in flight `unknown`, which
    the next run holds back and reconciles instead of sending twice;
 4. mirror mode: remove the members Mercator added who left or may no longer be contacted;
-5. one `activation.sync_runs` row with every count: members = sent + unchanged + held_out + capped
-   + unconsented + suppressed + invalid + held_back; sent = delivered + rejected + opted_out +
+5. one `activation.sync_runs` row with every count: members = sent + unchanged + held_out +
+   control_group + capped + unconsented + suppressed + invalid + held_back; sent = delivered + rejected + opted_out +
    unknown + failed; reconciled and removed are counted apart.
 
 A sync whose rejected members exceed `MAX_REJECTED_SHARE` of those sent fails (after recording).
@@ -35,6 +35,7 @@ import pandas as pd
 
 from mercator.activation.audiences import AudienceSpec
 from mercator.activation.destination import DELIVERED, SUPPRESSED, UNKNOWN, Destination, Member, Outcome
+from mercator.activation.holdout import NO_CONTROL, ControlGroup
 from mercator.activation.journal import Journal
 from mercator.activation.plan import ERASURES, IDENTIFIER_KINDS, PlanInputs, identifiers_sql, plan_sql, removals_sql
 from mercator.activation.state import COUNTS, ensure, identifier_hash
@@ -44,7 +45,9 @@ from mercator.warehouse import marts_as_of, table_exists
 log = logging.getLogger(__name__)
 
 MAX_REJECTED_SHARE = 0.05
-DECISION_COUNTS = ("unchanged", "held_out", "capped", "unconsented", "suppressed", "invalid", "held_back")
+DECISION_COUNTS = (
+    "unchanged", "held_out", "control_group", "capped", "unconsented", "suppressed", "invalid", "held_back",
+)
 
 
 class SyncFailed(RuntimeError):
@@ -147,9 +150,10 @@ def _record_assignments(con, inputs: PlanInputs) -> None:
            ),
            split as (
                select customer_key, bucket,
-                   case when decision = 'held_out' then 'holdout' else 'treatment' end as assignment
+                   case decision when 'held_out' then 'holdout' when 'control_group' then 'control'
+                       else 'treatment' end as assignment
                from sync_plan
-               where decision in ('held_out', 'send', 'unchanged', 'held_back')
+               where decision in ('held_out', 'control_group', 'send', 'unchanged', 'held_back')
            )
            select $1, $2, split.customer_key, split.assignment, true, split.bucket, $3, $4, $5
            from split left join latest on latest.customer_key = split.customer_key
@@ -366,6 +370,7 @@ def sync_audience(
     cap_days: int | None = None,
     dry_run: bool = False,
     journal: Journal | None = None,
+    control: ControlGroup = NO_CONTROL,
 ) -> SyncResult:
     """Sync one audience to one destination (see the module docstring); a dry run plans and records only.
 
@@ -374,7 +379,7 @@ def sync_audience(
         raise ValueError(f"{destination_id} delivers messages: the sync needs a journal")
     journal = journal if destination.delivers_messages else None
     started_at = _now()
-    inputs = PlanInputs(spec, destination_id, destination.delivers_messages, cap_days, run_id, started_at)
+    inputs = PlanInputs(spec, destination_id, destination.delivers_messages, cap_days, run_id, started_at, control)
     with open_warehouse() as con:
         ensure(con)
     if not dry_run:

@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 from mercator.activation.destination import ConfigError
-from mercator.activation.holdout import holdout_bucket, holdout_bucket_sql
+from mercator.activation.holdout import ControlGroup, holdout_bucket, holdout_bucket_sql
 from mercator.activation.runner import activate_all, discover
 
 from tests.mercator.activation.engine_fixtures import (
@@ -175,3 +175,22 @@ def test_assignments_are_recorded_when_new_or_changed_not_again_every_run(tmp_pa
     assert set(latest.values()) == {"treatment"} and set(latest) == {key for key, _, _ in first}
     changed = rows(warehouse, f"select customer_key from activation.assignments where run_id = '{day3}'")
     assert sorted(k for (k,) in changed) == sorted(k for k, a, _ in first if a == "holdout")
+
+
+def test_the_global_control_group_is_sent_nothing_recorded_and_drawn_by_its_own_salt(tmp_path, warehouse, monkeypatch):
+    control = ControlGroup(share=0.3, salt="control-v1")
+    monkeypatch.setattr("mercator.activation.runner.control_group", lambda _: control)
+    [summary] = run(tmp_path, warehouse, EMAIL)
+    sent = {line["customer_key"] for line in sent_lines(tmp_path)}
+    assigned = dict(rows(warehouse, "select customer_key, assignment from activation.assignments"))
+    in_control = {k for k, a in assigned.items() if a == "control"}
+    assert in_control == {k for k in assigned if holdout_bucket(k, control.salt) < control.share}
+    assert in_control and not in_control & sent
+    assert summary["control_group"] == len(in_control)
+    held_out = {k for k, a in assigned.items() if a == "holdout"}
+    assert held_out == {k for k in assigned.keys() - in_control if holdout_bucket(k, "audience_everyone") < 0.25}
+    parts = ("sent", "unchanged", "held_out", "control_group", "capped", "unconsented", "suppressed", "invalid",
+             "held_back")
+    assert summary["members"] == CUSTOMERS == sum(summary[p] for p in parts)
+    [(recorded,)] = rows(warehouse, "select control_group from activation.sync_runs")
+    assert recorded == len(in_control)
