@@ -145,11 +145,14 @@ def plan_activation(settings: Settings) -> list[dict]:
 def sync_audience(settings: Settings, audience: str, destination: int, run_id: str, dry_run: bool = False) -> dict:
     """Sync one audience to one of its destinations (-1: the outbox fallback); its counts."""
     from mercator.activation.runner import control_group, discover, frequency_caps, run_task
+    from mercator.warehouse import run_clock
 
     spec = next(a for a in discover(lambda: warehouse(settings), _manifest(settings)) if a.name == audience)
     caps = frequency_caps(settings.dbt_project_dir)
+    with warehouse(settings) as con:
+        now = run_clock(con)
     result = run_task(lambda: warehouse(settings), spec, destination, run_id, settings.reports_dir, caps,
-                      settings.warehouse.parent, dry_run, control_group(settings.dbt_project_dir))
+                      settings.warehouse.parent, dry_run, control_group(settings.dbt_project_dir), now)
     return result.summary() if result else {"audience": audience, "status": "skipped"}
 
 
@@ -161,6 +164,18 @@ def activate(settings: Settings, run_id: str, dry_run: bool = False) -> list[dic
         lambda: warehouse(settings), _manifest(settings), run_id, settings.reports_dir, settings.dbt_project_dir,
         settings.warehouse.parent, dry_run,
     )
+
+
+def run_journeys(settings: Settings, run_id: str) -> list[dict]:
+    """Evaluate every journey of dbt_project/journeys/ for this run's as-of day; their counts."""
+    from mercator.activation.runner import control_group, frequency_caps, known_types
+    from mercator.journeys.engine import JourneyRun, evaluate_all
+    from mercator.journeys.spec import load_journeys
+
+    journeys = load_journeys(settings.dbt_project_dir / "journeys", known_types())
+    run = JourneyRun(run_id, settings.reports_dir, settings.warehouse.parent, frequency_caps(settings.dbt_project_dir),
+                     control_group(settings.dbt_project_dir))
+    return evaluate_all(lambda: warehouse(settings), journeys, run)
 
 
 def measure_campaigns(settings: Settings) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as day_start
 from pathlib import Path
 
 import duckdb
@@ -37,6 +39,16 @@ def marts_as_of(con):
     if not table_exists(con, "marts.customer_rfm"):
         return None
     return con.execute("select max(as_of) from marts.customer_rfm").fetchone()[0]
+
+
+def run_clock(con) -> str:
+    """The run's clock in data time (ISO, UTC): the end of the marts' as-of day, or the wall clock before
+    a build. Activation counts cap windows and journey waits from it, so backfills and tests behave
+    as the days they replay did."""
+    as_of = marts_as_of(con)
+    if as_of is None:
+        return datetime.now(UTC).isoformat()
+    return datetime.combine(as_of + timedelta(days=1), day_start.min, UTC).isoformat()
 
 
 def columns(con, relation: str) -> set[str]:

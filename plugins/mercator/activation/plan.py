@@ -4,9 +4,12 @@ Decisions, in order (the first that applies wins):
 `invalid` (a duplicate key, a customer not in dim_customers, no valid email / E.164 phone for the
 channel), `suppressed` (erased, an opt-out from the event data or the deny seed, or one learned
 from a destination), `unconsented` (the channel's consent in dim_customers is not granted),
-`capped` (message destinations: a message on the channel within the cap window),
-`control_group` (in the global control group, which no audience reaches), `held_out` (holdout
-bucket below the audience's share), `unchanged` (delivered before with the same fields), `held_back`
+`control_group` (in the global control group, which no audience reaches), `unchanged` (delivered
+before with the same fields: such a member got this very message, whatever the cap says now),
+`capped` (message destinations: a message on the channel within the cap window, from any audience
+or journey, this run's messages of other audiences included; before the holdout, so that treatment
+and holdout are drawn from the same members), `held_out` (holdout bucket below the audience's
+share), `held_back`
 (a message whose earlier outcome is unknown: never resent blindly), else `send`. Consent and
 suppressions are re-read here, right before the batches go out, whatever the audience model did.
 """
@@ -32,8 +35,9 @@ class PlanInputs:
     delivers_messages: bool
     cap_days: int | None
     run_id: str
-    now: str  # ISO timestamp of the run: cap windows count back from it
+    now: str  # ISO timestamp of the run's clock: cap windows count back from it, messages are sent at it
     control: ControlGroup = NO_CONTROL
+    keep_decisions: bool = False  # also write every member's decision to activation.sync_decisions
 
 
 def _quote(value: str) -> str:
@@ -87,7 +91,8 @@ def plan_sql(con, inputs: PlanInputs) -> str:
     if inputs.delivers_messages and inputs.cap_days:
         capped = (
             f"m.customer_key in (select customer_key from activation.messages"
-            f" where channel = {_quote(spec.message_channel)} and run_id <> {_quote(inputs.run_id)}"
+            f" where channel = {_quote(spec.message_channel)}"
+            f" and (run_id <> {_quote(inputs.run_id)} or audience <> {_quote(spec.name)})"
             f" and sent_at > timestamptz {_quote(inputs.now)} - interval {int(inputs.cap_days)} day)"
         )
     unknown = "s.status = 'unknown'" if inputs.delivers_messages else "false"
@@ -111,10 +116,10 @@ def plan_sql(con, inputs: PlanInputs) -> str:
                 when {erased} or {learned} then 'suppressed'
                 when coalesce({consent}, 'unknown') <> 'granted' then 'unconsented'
                 when not {valid} then 'invalid'
-                when {capped} then 'capped'
                 when {control} then 'control_group'
-                when m.bucket < {spec.holdout_share} then 'held_out'
                 when s.status = 'delivered' and s.payload_hash = m.payload_hash then 'unchanged'
+                when {capped} then 'capped'
+                when m.bucket < {spec.holdout_share} then 'held_out'
                 when {unknown} then 'held_back'
                 else 'send'
             end as decision,

@@ -22,7 +22,7 @@ from mercator.activation.journal import Journal
 from mercator.activation.outbox_files import OutboxFiles, OutboxOptions
 from mercator.activation.state import ensure
 from mercator.activation.sync import OpenWarehouse, SyncResult, sync_audience
-from mercator.warehouse import columns
+from mercator.warehouse import columns, run_clock
 
 # destination type -> "module:Class"; imported only when an audience uses it
 DESTINATION_CLASSES = {
@@ -117,9 +117,11 @@ def run_task(
     journal_dir: Path,
     dry_run: bool = False,
     control: ControlGroup = NO_CONTROL,
+    now: str | None = None,
+    keep_decisions: bool = False,
 ) -> SyncResult | None:
     """Sync one audience to its destination `index` (-1: the outbox); None when skipped. Message
-    journals live in `journal_dir` (next to the warehouse)."""
+    journals live in `journal_dir` (next to the warehouse); `now` and `keep_decisions` as in sync_audience."""
     target = OUTBOX if index < 0 else spec.destinations[index]
     try:
         destination = _build(target, reports_dir)
@@ -132,7 +134,7 @@ def run_task(
     cap_days = caps.get(spec.message_channel) if destination.delivers_messages else None
     journal = Journal.for_sync(journal_dir, target.destination_id, spec.name)
     return sync_audience(open_warehouse, spec, target.destination_id, destination, run_id, cap_days, dry_run, journal,
-                         control)
+                         control, now, keep_decisions)
 
 
 def plan_tasks(spec: AudienceSpec) -> list[SyncTask]:
@@ -161,11 +163,13 @@ def activate_all(
 ) -> list[dict]:
     """Every audience to every destination, in order; the summary of each sync."""
     caps, control = frequency_caps(dbt_project_dir), control_group(dbt_project_dir)
+    with open_warehouse() as con:
+        now = run_clock(con)
     summaries = []
     for spec in discover(open_warehouse, manifest):
         for task in plan_tasks(spec):
             result = run_task(open_warehouse, spec, task.destination_index, run_id, reports_dir, caps, journal_dir,
-                              dry_run, control)
+                              dry_run, control, now)
             target = OUTBOX if task.destination_index < 0 else spec.destinations[task.destination_index]
             summaries.append(result.summary() if result else
                              {"audience": spec.name, "destination": target.destination_id, "status": "skipped"})

@@ -10,6 +10,8 @@
   member is first assigned, and again only when its assignment changes (the split is
   deterministic per salt and share).
 - `messages`: message deliveries (SMS, message-triggering webhooks) per channel, for frequency caps.
+- `sync_decisions`: per run x audience x destination x member, the plan's decision and reason, for
+  the syncs that ask for it (journeys: each message step turns them into state rows).
 - `suppressions`: opt-outs learned from destinations during syncs (21610, unsubscribes), by the
   SHA-256 of the normalised identifier.
 """
@@ -50,6 +52,10 @@ DDL = (
         channel varchar not null, customer_key varchar not null, audience varchar not null,
         destination varchar not null, run_id varchar not null, remote_id varchar,
         sent_at timestamptz not null)""",
+    """create table if not exists activation.sync_decisions (
+        run_id varchar not null, audience varchar not null, destination varchar not null,
+        customer_key varchar not null, decision varchar not null, reason varchar,
+        primary key (run_id, audience, destination, customer_key))""",
     """create table if not exists activation.suppressions (
         channel varchar not null, identifier_hash varchar not null, reason varchar not null,
         source varchar not null, occurred_at timestamptz not null,

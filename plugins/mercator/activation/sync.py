@@ -124,6 +124,8 @@ def _plan(con, inputs: PlanInputs, mirror: bool, by_email: bool) -> _Plan:
     with their addresses when no id is known), and the counts."""
     con.execute(f"create or replace temp table sync_plan as {plan_sql(con, inputs)}")
     decisions = Counter(dict(con.execute("select decision, count(*) from sync_plan group by 1").fetchall()))
+    if inputs.keep_decisions:
+        _keep_decisions(con, inputs)
     removals = []
     if mirror:
         removals = [Member(key, {}, digest, remote) for key, remote, digest in
@@ -131,6 +133,15 @@ def _plan(con, inputs: PlanInputs, mirror: bool, by_email: bool) -> _Plan:
         if by_email:
             removals = _with_identifiers(con, removals, ("email",), "sync_plan")
     return _Plan(_members(con, inputs.spec, "send"), _members(con, inputs.spec, "held_back"), removals, decisions)
+
+
+def _keep_decisions(con, inputs: PlanInputs) -> None:
+    """Every member's decision and reason in activation.sync_decisions (this run's rows replaced)."""
+    where = "run_id = ? and audience = ? and destination = ?"
+    keys = [inputs.run_id, inputs.spec.name, inputs.destination]
+    con.execute(f"delete from activation.sync_decisions where {where}", keys)
+    con.execute("insert into activation.sync_decisions select ?, ?, ?, customer_key, decision, reason from sync_plan"
+                " where customer_key is not null on conflict do nothing", keys)
 
 
 def _record_assignments(con, inputs: PlanInputs) -> None:
@@ -224,7 +235,7 @@ def _record_outcomes(con, inputs: PlanInputs, members: list[Member], outcomes: l
                 "insert or replace into activation.suppressions values (?, ?, ?, ?, ?)",
                 [inputs.spec.message_channel,
                  identifier_hash(member.fields[identifier]), outcome.reason or "opted out at the destination",
-                 inputs.destination, inputs.now],
+                 inputs.destination, _now()],
             )
 
 
@@ -371,15 +382,20 @@ def sync_audience(
     dry_run: bool = False,
     journal: Journal | None = None,
     control: ControlGroup = NO_CONTROL,
+    now: str | None = None,
+    keep_decisions: bool = False,
 ) -> SyncResult:
     """Sync one audience to one destination (see the module docstring); a dry run plans and records only.
 
-    A destination that delivers messages needs a `journal` (see mercator.activation.journal)."""
+    A destination that delivers messages needs a `journal` (see mercator.activation.journal). `now`: the
+    run's clock (ISO), which cap windows count back from and messages are recorded at (default: the
+    wall clock); `keep_decisions`: also keep each member's decision in activation.sync_decisions."""
     if destination.delivers_messages and journal is None:
         raise ValueError(f"{destination_id} delivers messages: the sync needs a journal")
     journal = journal if destination.delivers_messages else None
     started_at = _now()
-    inputs = PlanInputs(spec, destination_id, destination.delivers_messages, cap_days, run_id, started_at, control)
+    inputs = PlanInputs(spec, destination_id, destination.delivers_messages, cap_days, run_id, now or started_at,
+                        control, keep_decisions)
     with open_warehouse() as con:
         ensure(con)
     if not dry_run:
