@@ -16,8 +16,10 @@ Mercator's whole flow for one day, in six task groups and a final check:
    checks their configs; one mapped `sync` task per audience x destination (its own retries and
    log; a failing destination does not stop the others) sends with consent, suppressions, caps and
    holdouts checked at send time; a destination without a connection is skipped and the audience
-   goes to the outbox. Nothing is sent twice. Then `measure_campaigns` writes
-   `marts.campaign_results`: every audience's sends against their holdouts (mercator.experiments).
+   goes to the outbox. Nothing is sent twice. Then `run_journeys` evaluates the triggered journeys
+   of dbt_project/journeys/ for the as-of day (docs/journeys.md; not in a dry run), and
+   `measure_campaigns` writes `marts.campaign_results`: every audience's and journey's sends
+   against their holdouts (mercator.experiments).
 6. **report**: the marketers' dashboard `reports/dashboard.html`. It runs whatever happened upstream
    (trigger rule `all_done`, after every task): it names the gate and checks that failed or the step
    the run stopped at, and shows a section's last good numbers (labelled with their as-of date) in
@@ -178,12 +180,21 @@ def marketing_daily():
             )
 
         @task
+        def run_journeys() -> list[dict]:
+            from mercator import pipeline
+
+            context = get_current_context()
+            if context["params"].get("dry_run"):
+                return []
+            return pipeline.run_journeys(_settings(), context["run_id"])
+
+        @task
         def measure_campaigns() -> int:
             from mercator import pipeline
 
             return pipeline.measure_campaigns(_settings())
 
-        sync.expand(target=plan_syncs()) >> measure_campaigns()
+        sync.expand(target=plan_syncs()) >> run_journeys() >> measure_campaigns()
 
     @task_group
     def report():
