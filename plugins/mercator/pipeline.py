@@ -57,10 +57,7 @@ def pull_unsubscribes(settings: Settings) -> dict:
     (mercator.events.unsubscribes), through the Airflow connection named by env MERCATOR_SENDGRID_CONN
     (default `sendgrid_default`; the API key is its password, its host optional). Without that
     connection the pull is skipped."""
-    from sendgrid import SendGridAPIClient
-
     from mercator.activation.destination import ConfigError, get_connection
-    from mercator.events.unsubscribes import pull_unsubscribes as pull
 
     conn_id = os.environ.get(SENDGRID_CONN_ENV) or SENDGRID_CONN_DEFAULT
     try:
@@ -70,6 +67,10 @@ def pull_unsubscribes(settings: Settings) -> dict:
         return {"status": "skipped", "connection": conn_id}
     if not connection.password:
         raise ConfigError(f"connection {conn_id!r} must hold the SendGrid API key as its password")
+    from sendgrid import SendGridAPIClient  # only to pull: a skipped run does not pay for the SDK
+
+    from mercator.events.unsubscribes import pull_unsubscribes as pull
+
     client = SendGridAPIClient(connection.password, host=connection.base_url("api.sendgrid.com"))
     return {"status": "pulled", **dataclasses.asdict(pull(client, settings.landing_dir))}
 
