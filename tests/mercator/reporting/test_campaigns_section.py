@@ -5,6 +5,7 @@ from the fixture's own lists, not from the warehouse; no personal data reaches t
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -82,9 +83,11 @@ def orders() -> list[tuple[str, date, float, bool]]:
     return placed
 
 
-def make_warehouse(path, drop: tuple[str, ...] = ()):
+def make_warehouse(path):
+    """The fixture's warehouse and each send's (incremental revenue, conversion lift interval)."""
     with duckdb.connect(str(path)) as con:
         state.ensure(con)
+        con.execute("begin")  # one commit: a file commits each statement otherwise
         con.execute("create schema marts; create schema staging")
         con.execute("create table marts.customer_rfm (customer_key varchar, segment varchar, r_score integer, "
                     "f_score integer, monetary double, as_of date)")
@@ -119,13 +122,21 @@ def make_warehouse(path, drop: tuple[str, ...] = ()):
                     "sg_message_id varchar, campaign varchar)")
         con.executemany("insert into staging.stg_email__events values (?, timestamp '2026-09-16 08:00', ?, 'm1', ?)",
                         [[address(m), event, campaign] for m, event, campaign in EVENTS])
+        con.execute("commit")
         write_campaign_results(con, COSTS, WINDOW)
         results = {(a, d): (r, h, c) for a, d, r, h, c in con.execute(
             "select audience, send_date, incremental_revenue, conversion_lift_low, conversion_lift_high "
             "from marts.campaign_results").fetchall()}
-        for table in drop:
+    return results
+
+
+def copy_without(warehouse, target, *tables: str):
+    """A copy of the fixture's warehouse with `tables` dropped."""
+    shutil.copyfile(warehouse, target)
+    with duckdb.connect(str(target)) as con:
+        for table in tables:
             con.execute(f"drop table {table}")
-    return path, results
+    return target
 
 
 def cohort(audience: str, send: date) -> list[tuple[str, str]]:
@@ -166,10 +177,15 @@ def cells(html: str, campaign: str, send: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    root = tmp_path_factory.mktemp("campaigns")
-    path, results = make_warehouse(root / "w.duckdb")
-    return build_dashboard(path, root / "reports").read_text(), results
+def warehouse(tmp_path_factory):
+    path = tmp_path_factory.mktemp("campaigns") / "w.duckdb"
+    return path, make_warehouse(path)
+
+
+@pytest.fixture(scope="module")
+def page(warehouse, tmp_path_factory):
+    path, results = warehouse
+    return build_dashboard(path, tmp_path_factory.mktemp("reports")).read_text(), results
 
 
 @pytest.mark.parametrize("audience", ["audience_at_risk_email", "welcome"])
@@ -236,8 +252,8 @@ def test_journeys_group_their_steps_campaigns_come_latest_send_first_and_nothing
 
 
 @pytest.mark.parametrize("missing", ["activation.sync_runs", "staging.stg_email__events", "marts.campaign_results"])
-def test_a_missing_source_leaves_its_columns_empty(tmp_path, missing):
-    path, _ = make_warehouse(tmp_path / "w.duckdb", drop=(missing,))
+def test_a_missing_source_leaves_its_columns_empty(warehouse, tmp_path, missing):
+    path = copy_without(warehouse[0], tmp_path / "w.duckdb", missing)
 
     html = build_dashboard(path, tmp_path / "reports").read_text()
 
@@ -256,8 +272,8 @@ def test_no_source_at_all_is_an_empty_state_line(tmp_path):
     assert 'id="campaigns"' in html and "No campaigns yet" in html
 
 
-def test_a_failed_gate_on_the_orders_shows_the_last_good_campaigns(tmp_path):
-    path, _ = make_warehouse(tmp_path / "w.duckdb")
+def test_a_failed_gate_on_the_orders_shows_the_last_good_campaigns(warehouse, tmp_path):
+    path = copy_without(warehouse[0], tmp_path / "w.duckdb")
     reports = tmp_path / "reports"
     record(reports, "marts", "run-1")
     build_dashboard(path, reports, "run-1", {})
