@@ -4,7 +4,10 @@
 Mercator's whole flow for one day, in six task groups and a final check:
 
 1. **extract**: every landing entity present -> DuckDB schema `raw` (incremental by delivery;
-   bad rows -> `raw.quarantine`).
+   bad rows -> `raw.quarantine`). First, `pull_unsubscribes` adds SendGrid's global unsubscribes
+   since its last pull to the landing dir's `email/events` (in case the Event Webhook lost some),
+   through the Airflow connection named by env MERCATOR_SENDGRID_CONN (default `sendgrid_default`,
+   the API key as its password); without that connection it logs that it skipped.
 2. **quality_raw**: Great Expectations raw suites; a critical failure stops the run.
 3. **transform**: `dbt build` (staging -> identity -> marts, tests, segment snapshot), then the
    Python models (their outputs land in schema `ml`), then `dbt build` of what reads them. With
@@ -45,6 +48,7 @@ from airflow.task.trigger_rule import TriggerRule
 from mercator.contract import ENTITIES
 
 DUCKDB_POOL = "duckdb_writer"
+UNSUBSCRIBES_ENTITY = "email/events"  # where pull_unsubscribes lands them
 
 
 def _settings():
@@ -102,6 +106,14 @@ def marketing_daily():
 
     @task_group
     def extract():
+        # Not in the DuckDB writer pool: it waits for SendGrid and writes only the landing dir.
+        @task(pool="default_pool")
+        def pull_unsubscribes() -> dict:
+            from mercator import pipeline
+
+            return pipeline.pull_unsubscribes(_settings())
+
+        pulled = pull_unsubscribes()
         for entity in ENTITIES:
 
             @task(task_id=f"load_{entity.raw_table}")
@@ -110,7 +122,9 @@ def marketing_daily():
 
                 return pipeline.extract_entity(_settings(), entity_path, get_current_context()["run_id"])
 
-            load()
+            loaded = load()
+            if entity.path == UNSUBSCRIBES_ENTITY:
+                pulled >> loaded
 
     @task_group
     def quality_raw():

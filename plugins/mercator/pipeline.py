@@ -5,12 +5,18 @@ The DAG only wires these together; tests and benchmarks call them directly.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
 from mercator.config import Settings
 from mercator.quality.suites import suites_in
 
+log = logging.getLogger(__name__)
+
+SENDGRID_CONN_ENV, SENDGRID_CONN_DEFAULT = "MERCATOR_SENDGRID_CONN", "sendgrid_default"
 RAW_SUITES = suites_in("raw")  # every suite registered in mercator.quality.suites for a raw.* table
 MART_SUITES = suites_in("marts")
 
@@ -44,6 +50,29 @@ def extract_entity(settings: Settings, entity_path: str, load_id: str) -> dict:
             con, settings.landing_dir, entity_path, load_id, source_timezone=settings.source_timezone
         )
     return result.as_dict()
+
+
+def pull_unsubscribes(settings: Settings) -> dict:
+    """SendGrid's global unsubscribes since the last pull into the landing dir's `email/events`
+    (mercator.events.unsubscribes), through the Airflow connection named by env MERCATOR_SENDGRID_CONN
+    (default `sendgrid_default`; the API key is its password, its host optional). Without that
+    connection the pull is skipped."""
+    from mercator.activation.destination import ConfigError, get_connection
+
+    conn_id = os.environ.get(SENDGRID_CONN_ENV) or SENDGRID_CONN_DEFAULT
+    try:
+        connection = get_connection(conn_id)
+    except ConfigError:
+        log.info("unsubscribe pull skipped: no Airflow connection %r", conn_id)
+        return {"status": "skipped", "connection": conn_id}
+    if not connection.password:
+        raise ConfigError(f"connection {conn_id!r} must hold the SendGrid API key as its password")
+    from sendgrid import SendGridAPIClient  # only to pull: a skipped run does not pay for the SDK
+
+    from mercator.events.unsubscribes import pull_unsubscribes as pull
+
+    client = SendGridAPIClient(connection.password, host=connection.base_url("api.sendgrid.com"))
+    return {"status": "pulled", **dataclasses.asdict(pull(client, settings.landing_dir))}
 
 
 def _check(settings: Settings, gate_name: str, suites: tuple[str, ...], run_id: str | None) -> dict:

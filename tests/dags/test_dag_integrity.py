@@ -30,9 +30,11 @@ def test_marketing_daily_conventions(dagbag):
     assert {"mercator", "marketing"} <= set(dag.tags)
     assert dag.doc_md and "quality_marts" in dag.doc_md
     assert set(dag.params.keys()) >= {"landing_dir", "as_of", "dry_run"}
+    outside_pool = {"activate.sync", "extract.pull_unsubscribes"}
     for t in dag.tasks:
-        # a sync waits for destinations: it takes the write lock only to plan and record, outside the pool
-        assert t.pool == ("default_pool" if t.task_id == "activate.sync" else "duckdb_writer"), t.task_id
+        # a sync waits for destinations (it takes the write lock only to plan and record), the unsubscribe
+        # pull for SendGrid (it writes the landing dir only): outside the pool
+        assert t.pool == ("default_pool" if t.task_id in outside_pool else "duckdb_writer"), t.task_id
         if not t.task_id.startswith("transform.dbt_build"):  # a failed dbt test fails again
             assert t.retries >= 1, t.task_id
 
@@ -50,6 +52,13 @@ def test_every_contract_entity_has_an_extract_task(dagbag):
 
     ids = {t.task_id for t in dagbag.dags["marketing_daily"].tasks}
     assert {f"extract.load_{e.raw_table}" for e in ENTITIES} <= ids
+
+
+def test_sendgrids_unsubscribes_are_pulled_before_the_email_events_load(dagbag):
+    dag = dagbag.dags["marketing_daily"]
+    pull = dag.get_task("extract.pull_unsubscribes")
+    assert "extract.load_email__events" in pull.downstream_task_ids and pull.retries >= 1
+    assert "pull_unsubscribes" in dag.doc_md and "MERCATOR_SENDGRID_CONN" in dag.doc_md
 
 
 def test_no_heavy_work_at_import_time():

@@ -32,6 +32,7 @@ SENTINELS = {
     "webhook_key": secrets.token_bytes(32),
 }
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(SENTINELS["webhook_key"]).decode()
+PULLED_UNSUBSCRIBE = "unsubscribed.at.sendgrid@example.org"  # known to SendGrid only, pulled by the run
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +54,11 @@ def run(tmp_path_factory, standins):
          "--out", str(landing), "--malformed-share", "0.01"],
         check=True,
     )
+    standins["sendgrid"].unsubscribe(PULLED_UNSUBSCRIBE)
+    sendgrid = {"conn_type": "sendgrid", "password": SENTINELS["sendgrid"], "host": standins["sendgrid"].base_url}
     connections = {
-        "mercator_sendgrid": {"conn_type": "sendgrid", "password": SENTINELS["sendgrid"],
-                              "host": standins["sendgrid"].base_url},
+        "mercator_sendgrid": sendgrid,
+        "sendgrid_default": sendgrid,  # the unsubscribe pull's
         "mercator_twilio": {"conn_type": "twilio", "login": ACCOUNT_SID, "password": SENTINELS["twilio"],
                             "host": standins["twilio"].base_url, "extra": {"from_number": SENDER}},
         "mercator_welcome_webhook": {"conn_type": "http", "host": standins["webhook"].url,
@@ -77,9 +80,11 @@ def _truth(landing, name):
 
 
 def test_every_task_succeeded(run):
-    sandbox, _, output, _ = run
+    sandbox, _, output, con = run
     states = task_states(sandbox)
     assert states and set(states.values()) == {"success"}, states
+    pulled = "select count(*) from raw.email__events where email = ? and event = 'unsubscribe'"
+    assert con.execute(pulled, [PULLED_UNSUBSCRIBE]).fetchone()[0] == 1  # pulled before email events loaded
 
 
 def test_every_order_reaches_fct_orders(run):

@@ -76,3 +76,25 @@ def rfm_heatmap(grid: list[list[int]], cell: int = 64) -> Markup:
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def interval_chart(point: float | None, low: float | None, high: float | None, span: float,
+                   label: str = "", width: int = 120, height: int = 16) -> Markup:
+    """A lift and its interval on a scale of -span to +span with 0 marked; empty without an interval.
+    Green when the interval lies above 0, red below, grey when it holds 0."""
+    if point is None or low is None or high is None or not span:
+        return Markup("")
+    pad, mid = 4, height / 2
+
+    def x(value: float) -> float:
+        return pad + (width - 2 * pad) * (min(max(value, -span), span) + span) / (2 * span)
+
+    colour = "#1e7b4f" if low > 0 else "#b42318" if high < 0 else "#637083"
+    return Markup(
+        f'<svg class="chart interval" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
+        f'<line x1="{pad}" y1="{mid}" x2="{width - pad}" y2="{mid}" stroke="{TRACK}" stroke-width="2"/>'
+        f'<line x1="{x(0):.1f}" y1="1" x2="{x(0):.1f}" y2="{height - 1}" stroke="#9aa7b8"/>'
+        f'<line x1="{x(low):.1f}" y1="{mid}" x2="{x(high):.1f}" y2="{mid}" stroke="{colour}" stroke-width="3"/>'
+        f'<circle cx="{x(point):.1f}" cy="{mid}" r="3.5" fill="{colour}"/></svg>'
+    )

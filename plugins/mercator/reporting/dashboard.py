@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from mercator.reporting.attribution import AttributionData, collect_attribution, model_comparison_chart
+from mercator.reporting.campaigns import Campaign, collect_campaigns, lift_chart
 from mercator.reporting.charts import rfm_heatmap, segment_bars
 from mercator.reporting.clv import ClvData, clv_histogram, collect_clv, model_warnings, p_alive_chart, tier_bars
 from mercator.reporting.health import GATE_TASKS, run_health, write_run_status
@@ -49,6 +50,7 @@ def render_sections(
     attribution: AttributionData | None = None,
     clv: ClvData | None = None,
     clv_models: list[dict] | None = None,
+    campaigns: list[Campaign] | None = None,
 ) -> dict[str, Markup]:
     """Each section's HTML fragment from this run's numbers, in page order."""
     context = {
@@ -63,6 +65,8 @@ def render_sections(
         if clv
         else {},
         "clv_models": clv_models or [],
+        "campaigns": campaigns or [],
+        "lift_chart": lift_chart,
     }
     return {name: Markup(env.get_template(f"_{name}.html.j2").render(**context)) for name in SECTIONS}
 
@@ -97,10 +101,11 @@ def build_dashboard(
         attribution = collect_attribution(con)
         clv = collect_clv(con)
         clv_models = model_warnings(con)
+        campaigns = collect_campaigns(con)
     health = run_health(reports_dir / "quality", run_id, task_states)
     marts_gate = health.gates.get("marts")
     env = _environment()
-    slots = arrange(render_sections(env, data, attribution, clv, clv_models), marts_gate, reports_dir)
+    slots = arrange(render_sections(env, data, attribution, clv, clv_models, campaigns), marts_gate, reports_dir)
     warnings = warning_lines(clv_models)
     docs = DATA_DOCS.as_posix() if (reports_dir / DATA_DOCS).exists() else None
     target = reports_dir / "dashboard.html"

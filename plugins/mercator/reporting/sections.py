@@ -23,8 +23,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
             "marts.customer_rfm"),
     "attribution": ("marts.attribution_paths", "marts.attribution_credits", "marts.attribution_by_channel",
                     "marts.attribution_by_channel_daily", "marts.channel_performance"),
+    "campaigns": ("marts.campaign_results", "marts.fct_orders", "marts.customer_identities"),
 }
-TITLES = {"overview": "Customers, orders and RFM segments", "clv": "Customer value", "attribution": "Attribution"}
+TITLES = {"overview": "Customers, orders and RFM segments", "clv": "Customer value", "attribution": "Attribution",
+          "campaigns": "Campaigns"}
 CURRENT, LAST_GOOD, WITHHELD = "current", "last_good", "withheld"
 LAST_GOOD_DIR = "last_good"
 

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import replace
+
+import duckdb
+from mercator import pipeline
+from mercator.config import Settings
 from mercator.events import pull_unsubscribes
 from mercator.events.__main__ import main
 from mercator.events.unsubscribes import PAGE_SIZE
@@ -68,3 +75,34 @@ def test_the_cli_pulls_with_the_key_from_the_environment(landing, monkeypatch):
         for _ in range(2):
             assert main(["pull-unsubscribes", "--landing", str(landing), "--sendgrid-host", sendgrid.base_url]) == 0
     assert [r["email"] for r in landing_rows(landing, "email/events")] == ["cli@example.com"]
+
+
+def test_the_pipeline_step_pulls_through_the_airflow_connection_and_the_raw_load_sees_each_once(
+    tmp_path, monkeypatch
+):
+    settings = replace(Settings.from_env(), landing_dir=tmp_path / "landing", warehouse=tmp_path / "wh.duckdb")
+    monkeypatch.setenv("MERCATOR_SENDGRID_CONN", "sendgrid_pull_test")
+    with SendGridStandin() as sendgrid:
+        monkeypatch.setenv("AIRFLOW_CONN_SENDGRID_PULL_TEST", json.dumps(
+            {"conn_type": "sendgrid", "password": API_KEY, "host": sendgrid.base_url}))
+        sendgrid.unsubscribe("first@example.com", created=int(time.time()) - 60)
+        first = pipeline.pull_unsubscribes(settings)
+        sendgrid.unsubscribe("second@example.com")  # now: on or after the first pull's end
+        second = pipeline.pull_unsubscribes(settings)
+
+    assert (first["status"], first["stored"], second["stored"]) == ("pulled", 1, 1)
+    assert second["start_time"] == first["end_time"]
+    load = pipeline.extract_entity(settings, "email/events", "run-1")
+    assert (load["rows_loaded"], load["rows_quarantined"]) == (2, 0)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        loaded = con.execute("select email, event from raw.email__events order by email").fetchall()
+    assert loaded == [("first@example.com", "unsubscribe"), ("second@example.com", "unsubscribe")]
+
+
+def test_the_pipeline_step_without_a_connection_skips(tmp_path, monkeypatch):
+    settings = replace(Settings.from_env(), landing_dir=tmp_path / "landing")
+    monkeypatch.delenv("MERCATOR_SENDGRID_CONN", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_SENDGRID_DEFAULT", raising=False)
+
+    assert pipeline.pull_unsubscribes(settings) == {"status": "skipped", "connection": "sendgrid_default"}
+    assert not settings.landing_dir.exists()
