@@ -1,4 +1,4 @@
-"""SendGrid v3 Marketing Contacts stand-in for tests: documented limits, asynchronous jobs, faults.
+"""SendGrid v3 stand-in for tests: Marketing Contacts (documented limits, asynchronous jobs), Mail Send, faults.
 
     with SendGridStandin(faults=Faults(server_error=0.2, seed=7)) as sg:
         client = sg.sdk_client()  # SendGridAPIClient(sg.api_key, host=sg.base_url)
@@ -10,8 +10,14 @@ row rejected, or a `failed_jobs` share of jobs drawn from the fault RNG). Contac
 list memberships exist only once their job is applied. Every routed response carries the
 X-RateLimit headers of a fixed window per endpoint (`rate_limits`: endpoint -> (limit, seconds)).
 
-State for tests: `contacts` (lower-cased email -> Contact), `lists`, `fields`, `jobs`, the
-suppression lists and the counters of `StandinServer` (`requests`, `writes`, `faults_injected`).
+Mail Send (`POST /v3/mail/send`, checked in tests.standins.mail_send) takes dynamic templates
+registered with `add_template`, answers 202 with an `X-Message-Id` (200 and nothing sent in sandbox
+mode) and records one `SentMessage` per personalization in `messages`; `name_error_fields=False`
+leaves the `field` out of its 400 errors, as some SendGrid answers do.
+
+State for tests: `contacts` (lower-cased email -> Contact), `lists`, `fields`, `jobs`, `templates`,
+`messages`, the suppression lists and the counters of `StandinServer` (`requests`, `writes`,
+`faults_injected`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from datetime import UTC, datetime
 
 from sendgrid import SendGridAPIClient
 
+from tests.standins import mail_send
+from tests.standins.mail_send import MAX_MAIL_BYTES, SentMessage
 from tests.standins.standin import Faults, Reply, Request, StandinServer
 
 API_KEY = "SG.fake-standin-key"
@@ -111,12 +119,13 @@ class SendGridStandin(StandinServer):
         ("GET", r"/v3/asm/groups/(?P<group_id>\d+)/suppressions", "group_suppressions"),
         ("POST", r"/v3/asm/groups/(?P<group_id>\d+)/suppressions", "add_group_suppressions"),
         ("DELETE", r"/v3/asm/groups/(?P<group_id>\d+)/suppressions/(?P<email>[^/]+)", "remove_group_suppression"),
+        ("POST", r"/v3/mail/send", "mail_send"),
         ("GET", r"/_standin/imports/(?P<job_id>[^/]+)/errors\.csv", "import_errors"),
     )
 
     def __init__(self, api_key: str = API_KEY, faults: Faults | None = None, pending_polls: int = 1,
                  pending_seconds: float = 0.0, failed_jobs: float = 0.0,
-                 rate_limits: dict[str, tuple[int, float]] | None = None) -> None:
+                 rate_limits: dict[str, tuple[int, float]] | None = None, name_error_fields: bool = True) -> None:
         super().__init__(faults)
         self.api_key = api_key
         self.pending_polls = pending_polls
@@ -132,6 +141,9 @@ class SendGridStandin(StandinServer):
         self.spam_reports: list[dict] = []  # {"created", "email", "ip"}
         self.groups: dict[int, dict[str, int]] = {}  # group id -> {email: created}
         self.deleted_groups: set[int] = set()
+        self.templates: set[str] = set()
+        self.messages: list[SentMessage] = []
+        self.name_error_fields = name_error_fields
         self._ids = random.Random(self.faults.seed + 1)
         self._windows: dict[str, tuple[float, int]] = {}
 
@@ -158,6 +170,16 @@ class SendGridStandin(StandinServer):
 
     def delete_group(self, group_id: int) -> None:
         self.deleted_groups.add(group_id)
+
+    def add_template(self) -> str:
+        """Register a dynamic template; its id (`d-` and 32 hex digits)."""
+        template_id = f"d-{self._ids.getrandbits(128):032x}"
+        self.templates.add(template_id)
+        return template_id
+
+    def received(self, email: str) -> list[SentMessage]:
+        """The messages sent to this address."""
+        return [m for m in self.messages if email in m.to]
 
     def unsubscribe(self, email: str, created: int | None = None) -> None:
         """A global unsubscribe, as if the recipient had clicked it."""
@@ -377,6 +399,26 @@ class SendGridStandin(StandinServer):
                 "custom_fields": {names[fid]: v for fid, v in contact.custom_fields.items()},
                 "created_at": contact.created_at, "updated_at": contact.updated_at,
                 "_metadata": {"self": f"{self.base_url}/v3/marketing/contacts/{contact.id}"}}
+
+    # --- mail send ----------------------------------------------------------------------------
+
+    def _mail_send(self, request: Request) -> Reply:
+        if len(request.body) > MAX_MAIL_BYTES:
+            return _error(413, f"The message may not exceed {MAX_MAIL_BYTES} bytes.")
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        found = mail_send.problems(body, self.templates)
+        if found:
+            named = found if self.name_error_fields else [(message, None) for message, _ in found]
+            return Reply.json(400, mail_send.error_body(named))
+        if mail_send.sandboxed(body):
+            return Reply(200)
+        message_id = f"{self._ids.getrandbits(128):032x}"[:22]
+        self.messages += mail_send.sent(body, message_id)
+        self.writes["mail_send"] += 1
+        return Reply(202, b"", {"X-Message-Id": message_id})
 
     # --- lists and fields --------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ An audience is a model under `models/audiences/` whose yml carries, under `confi
     consent: email_consent                      # webhook only: the consent column that applies
     fields: {destination_field: model_column}   # default: the channel's identifier and first_name
     destinations:
-      - type: sendgrid | twilio_sms | webhook | google_customer_match | meta_custom_audience | outbox
+      - type: sendgrid | sendgrid_mail | twilio_sms | webhook | google_customer_match | meta_custom_audience | outbox
         connection: <Airflow connection id>     # not for file destinations
         options: {...}                          # the destination's own options (list_name, template, ...)
 

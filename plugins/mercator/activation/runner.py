@@ -28,6 +28,7 @@ from mercator.warehouse import columns, run_clock
 DESTINATION_CLASSES = {
     "outbox": "mercator.activation.outbox_files:OutboxFiles",
     "sendgrid": "mercator.activation.sendgrid:SendGridDestination",
+    "sendgrid_mail": "mercator.activation.sendgrid_mail:SendGridMailDestination",
     "twilio_sms": "mercator.activation.twilio_sms:TwilioSmsDestination",
     "webhook": "mercator.activation.webhook:WebhookDestination",
     "google_customer_match": "mercator.activation.ad_files:GoogleCustomerMatchFiles",

@@ -13,9 +13,8 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from mercator.activation.destination import (
     DELIVERED,
@@ -28,7 +27,7 @@ from mercator.activation.destination import (
     Outcome,
     Suppression,
 )
-from mercator.activation.sendgrid_client import SendGridClient, SendGridError, as_json, chunks
+from mercator.activation.sendgrid_client import SendGridClient, SendGridError, as_json, chunks, sized_batches
 from mercator.gc_control import gc_paused
 
 log = logging.getLogger(__name__)
@@ -45,8 +44,6 @@ RESERVED_NAMES = {*CONTACT_FIELDS, "email", "phone_number", "phone_number_id", "
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # worth a search (an invalid one fails the whole call)
 FIELD_TYPES = ("Text", "Number")
-SUPPRESSION_LISTS = (("suppression/unsubscribes", "unsubscribe"), ("suppression/bounces", "bounce"),
-                     ("suppression/spam_reports", "spamreport"))
 
 
 @dataclass(frozen=True)
@@ -91,10 +88,7 @@ class SendGridDestination(Destination):
 
     def __init__(self, config: SendGridOptions, connection: Connection | None = None) -> None:
         super().__init__(config, connection)
-        if connection is None or not connection.password:
-            raise ConfigError("sendgrid: the connection must hold the API key as its password")
-        self.client = SendGridClient(connection.password, connection.base_url("api.sendgrid.com"),
-                                     config.timeout_seconds, config.max_attempts)
+        self.client = SendGridClient.of_connection(self.kind, connection, config.timeout_seconds, config.max_attempts)
         self._lists: dict[str, str] = {}  # audience -> list id
         self._field_ids: dict[str, str] | None = None  # custom field name -> id
 
@@ -177,7 +171,7 @@ class SendGridDestination(Destination):
                 else:
                     sized.append((n, contact, size))
             requests = [(batch, {"list_ids": [list_id], "contacts": [contact for _, contact, _ in batch]})
-                        for batch in _batches(sized, overhead)]
+                        for batch in sized_batches(sized, overhead, MAX_CONTACTS, MAX_BODY_BYTES)]
         for batch, body in requests:
             try:
                 jobs[self.client.request("PUT", "marketing/contacts", body).to_dict["job_id"]] = [
@@ -301,14 +295,7 @@ class SendGridDestination(Destination):
 
     def suppressions(self, since: str | None) -> list[Suppression]:
         """Global and group unsubscribes, bounces and spam reports created at or after `since`."""
-        start = None if since is None else int(_utc(datetime.fromisoformat(since)).timestamp())
-        found = [(row["email"], reason, row["created"]) for path, reason in SUPPRESSION_LISTS
-                 for row in self.client.suppression_rows(path, start)]
-        groups = self.client.request("GET", "asm/suppressions").to_dict or []  # every group, no time filter
-        found += [(row["email"], "group_unsubscribe", row["created_at"]) for row in groups
-                  if start is None or row["created_at"] >= start]
-        return [Suppression("email", email.strip().lower(), reason, datetime.fromtimestamp(created, UTC).isoformat())
-                for email, reason, created in found]
+        return self.client.suppressions(since)
 
 
 def _addresses(fields: dict) -> list[str]:
@@ -320,20 +307,3 @@ def _addresses(fields: dict) -> list[str]:
 def _worst(answers: list[tuple[str, str]]) -> tuple[str, str]:
     """One outcome from a member's several contact ids: failed before rejected before delivered."""
     return min(answers, key=lambda answer: (FAILED, REJECTED, DELIVERED).index(answer[0]))
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _batches(ready: list[tuple[int, dict, int]], overhead: int) -> Iterator[list[tuple[int, dict, int]]]:
-    """Upsert requests of at most MAX_CONTACTS contacts and MAX_BODY_BYTES of JSON ("," and " " between)."""
-    batch, size = [], overhead
-    for item in ready:
-        if batch and (len(batch) == MAX_CONTACTS or size + 2 + item[2] > MAX_BODY_BYTES):
-            yield batch
-            batch, size = [], overhead
-        size += item[2] + (2 if batch else 0)
-        batch.append(item)
-    if batch:
-        yield batch

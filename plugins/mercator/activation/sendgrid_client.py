@@ -2,8 +2,10 @@
 
 The SDK neither retries nor paces. Every call here retries 429 and 5xx with exponential backoff
 and full jitter (a 429 waits for `X-RateLimit-Reset`; SendGrid sends no Retry-After), retries
-connection errors and timeouts only when the call is idempotent, and sleeps until the reset
-whenever `X-RateLimit-Remaining` reaches 0. Error text never carries the API key.
+connection errors and timeouts only when the call is idempotent or the request never reached
+SendGrid whole (urllib's URLError: the connection failed before it was written), and sleeps until
+the reset whenever `X-RateLimit-Remaining` reaches 0. Error text never carries the API key nor an
+email address.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from http.client import HTTPException
+from urllib.error import URLError
 from urllib.parse import parse_qs, urlsplit
 
 import python_http_client
 from python_http_client.client import Response
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
+
+from mercator.activation.destination import ConfigError, Connection, Suppression
 
 log = logging.getLogger(__name__)
 sleep = time.sleep  # every wait goes through here; tests swap it for a fast one
@@ -33,6 +39,9 @@ POLL_CAP = 15.0  # longest pause between two job polls
 FINAL_JOB_STATUSES = ("completed", "errored", "failed")
 SEARCH_EMAILS, LIST_PAGE, SUPPRESSION_PAGE = 100, 1_000, 500  # documented maxima per call
 _BEARER = re.compile(r"Bearer [^'\"\s,}]+")
+_ADDRESS = re.compile(r"[^@\s\[\]<>\"',;:()]+@[^@\s\[\]<>\"',;:()]+")
+SUPPRESSION_LISTS = (("suppression/unsubscribes", "unsubscribe"), ("suppression/bounces", "bounce"),
+                     ("suppression/spam_reports", "spamreport"))
 JSON_TYPE = "application/json; charset=utf-8"
 
 
@@ -52,11 +61,16 @@ logging.getLogger("python_http_client.client").addFilter(_QuietSdkLog())
 
 
 class SendGridError(RuntimeError):
-    """A call that failed for good; `status` is None for a connection error or timeout."""
+    """A call that failed for good; `status` is None for a connection error or timeout, `written`
+    False when the request never reached SendGrid whole (so it cannot have been applied), `errors`
+    the (message, field) of each error SendGrid listed."""
 
-    def __init__(self, message: str, status: int | None) -> None:
+    def __init__(self, message: str, status: int | None, written: bool = True,
+                 errors: tuple[tuple[str, str | None], ...] = ()) -> None:
         super().__init__(message)
         self.status = status
+        self.written = written
+        self.errors = errors
 
 
 class SendGridClient:
@@ -70,6 +84,14 @@ class SendGridClient:
         self._key = api_key
         self.timeout = timeout
         self.max_attempts = max_attempts
+
+    @classmethod
+    def of_connection(cls, kind: str, connection: Connection | None, timeout: float,
+                      max_attempts: int) -> SendGridClient:
+        """The client of a destination's connection: password = API key; host, port, schema = API base."""
+        if connection is None or not connection.password:
+            raise ConfigError(f"{kind}: the connection must hold the API key as its password")
+        return cls(connection.password, connection.base_url("api.sendgrid.com"), timeout, max_attempts)
 
     def request(self, method: str, path: str, body: object = None, query: dict | None = None,
                 idempotent: bool = True) -> Response:
@@ -172,21 +194,35 @@ class SendGridClient:
             if len(page) < SUPPRESSION_PAGE:
                 return rows
 
+    def suppressions(self, since: str | None) -> list[Suppression]:
+        """Global and group unsubscribes, bounces and spam reports created at or after `since` (ISO
+        time, naive = UTC; None: all)."""
+        start = None if since is None else int(_utc(datetime.fromisoformat(since)).timestamp())
+        found = [(row["email"], reason, row["created"]) for path, reason in SUPPRESSION_LISTS
+                 for row in self.suppression_rows(path, start)]
+        groups = self.request("GET", "asm/suppressions").to_dict or []  # every group, no time filter
+        found += [(row["email"], "group_unsubscribe", row["created_at"]) for row in groups
+                  if start is None or row["created_at"] >= start]
+        return [Suppression("email", email.strip().lower(), reason, datetime.fromtimestamp(created, UTC).isoformat())
+                for email, reason, created in found]
+
     def _retry(self, label: str, send: Callable[[], Response], idempotent: bool) -> Response:
         for attempt in range(1, self.max_attempts + 1):
             wait = None
             try:
                 response = send()
             except HTTPError as error:
-                failure = SendGridError(f"{label}: {error.status_code} {self._message(error.body)}", error.status_code)
+                message, errors = self._answer(error.body)
+                failure = SendGridError(f"{label}: {error.status_code} {message}", error.status_code, True, errors)
                 if error.status_code == 429:
                     wait = _reset_wait(error.headers)
                 elif error.status_code < 500:
                     self._pace(error.headers)
                     raise failure from None
             except (OSError, HTTPException) as error:
-                failure = SendGridError(self._scrub(f"{label}: {type(error).__name__} {error}"), None)
-                if not idempotent:
+                written = not isinstance(error, URLError)  # urllib wraps what fails before the request is sent
+                failure = SendGridError(self._scrub(f"{label}: {type(error).__name__} {error}"), None, written)
+                if written and not idempotent:
                     raise failure from None
             else:
                 self._pace(response.headers)
@@ -196,7 +232,8 @@ class SendGridClient:
             wait = wait if wait else random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt))
             log.warning("%s; retry %d of %d in %.1f s", failure, attempt, self.max_attempts - 1, wait)
             sleep(wait)
-        raise SendGridError(f"{failure} (after {self.max_attempts} attempts)", failure.status)
+        raise SendGridError(f"{failure} (after {self.max_attempts} attempts)", failure.status, failure.written,
+                            failure.errors)
 
     def _pace(self, headers: object) -> None:
         """Sleep until the rate-limit window resets when the last call used up its requests."""
@@ -206,14 +243,19 @@ class SendGridClient:
                 log.info("rate limit reached; waiting %.1f s for the window to reset", wait)
                 sleep(wait)
 
-    def _message(self, body: bytes | None) -> str:
-        """SendGrid's error messages from a response body, short and without the key."""
+    def _answer(self, body: bytes | None) -> tuple[str, tuple[tuple[str, str | None], ...]]:
+        """SendGrid's error messages from a response body, short, without the key or an address; and
+        each error's (message, field)."""
         text = (body or b"").decode("utf-8", "replace")
         try:
-            text = "; ".join(str(e.get("message", e)) for e in json.loads(text)["errors"])
+            errors = tuple((self._clean(str(e.get("message", e))), e["field"] if isinstance(e.get("field"), str)
+                            else None) for e in json.loads(text)["errors"])
         except (ValueError, KeyError, TypeError, AttributeError):
-            pass
-        return self._scrub(text[:300])
+            return self._clean(text[:300]), ()
+        return "; ".join(message for message, _ in errors)[:300], errors
+
+    def _clean(self, text: str) -> str:
+        return _ADDRESS.sub("[address]", self._scrub(text))
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._key, "[redacted]") if self._key else text
@@ -229,6 +271,10 @@ def _reset_wait(headers: object) -> float:
     return min(wait + random.uniform(0.05, 0.25), MAX_PACE_SECONDS) if wait > 0 else 0.0
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def as_json(body: object) -> str:
     """A request body as sent: JSON, ASCII only (so its length is its size in bytes)."""
     return json.dumps(body)
@@ -237,3 +283,17 @@ def as_json(body: object) -> str:
 def chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def sized_batches(items: list[tuple], overhead: int, max_items: int, max_bytes: int) -> Iterator[list[tuple]]:
+    """Items (each tuple ending in its JSON size) in runs of at most `max_items` whose JSON array,
+    with `overhead` for the rest of the body and ", " between items, stays within `max_bytes`."""
+    batch, size = [], overhead
+    for item in items:
+        if batch and (len(batch) == max_items or size + 2 + item[-1] > max_bytes):
+            yield batch
+            batch, size = [], overhead
+        size += item[-1] + (2 if batch else 0)
+        batch.append(item)
+    if batch:
+        yield batch

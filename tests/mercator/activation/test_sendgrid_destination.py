@@ -27,12 +27,7 @@ from tests.standins.standin import Faults
 AUDIENCE = "audience_at_risk_email"
 
 
-@pytest.fixture(autouse=True)
-def waits(monkeypatch) -> list[float]:
-    """Every wait the destination asks for, recorded instead of slept."""
-    asked: list[float] = []
-    monkeypatch.setattr(sendgrid_client, "sleep", asked.append)
-    return asked
+pytestmark = pytest.mark.usefixtures("sendgrid_waits")  # no backoff or pacing wait is slept
 
 
 def connect(server: SendGridStandin, key: str | None = None, **options) -> SendGridDestination:
@@ -195,7 +190,7 @@ def test_faults_at_20_percent_deliver_every_member_once():
         assert server.writes["upsert_contacts"] > 30  # some PUTs were applied twice: harmless, by email
 
 
-def test_retries_are_bounded_then_the_batch_fails_with_the_reason(waits):
+def test_retries_are_bounded_then_the_batch_fails_with_the_reason(sendgrid_waits):
     with SendGridStandin() as server:
         destination = connect(server, max_attempts=4)
         destination.prepare(AUDIENCE)
@@ -204,14 +199,15 @@ def test_retries_are_bounded_then_the_batch_fails_with_the_reason(waits):
         assert {o.status for o in outcomes} == {FAILED}
         assert outcomes[0].reason.startswith("PUT /v3/marketing/contacts: 50")
         assert outcomes[0].reason.endswith("(after 4 attempts)")
-        assert server.requests["upsert_contacts"] == 4 and len(waits) == 3
-        assert all(0 <= w <= sendgrid_client.BACKOFF_CAP for w in waits)
+        assert server.requests["upsert_contacts"] == 4 and len(sendgrid_waits) == 3
+        assert all(0 <= w <= sendgrid_client.BACKOFF_CAP for w in sendgrid_waits)
 
-        waits.clear()
+        sendgrid_waits.clear()
         server.faults = Faults(rate_limited=1.0)
         outcomes = destination.upsert(AUDIENCE, people(3), "run-2")
         assert outcomes[0].reason == "PUT /v3/marketing/contacts: 429 too many requests (after 4 attempts)"
-        assert len(waits) == 3 and all(0 < w <= 61.5 for w in waits)  # X-RateLimit-Reset: a 60 s window, whole seconds
+        # X-RateLimit-Reset: a 60 s window, whole seconds
+        assert len(sendgrid_waits) == 3 and all(0 < w <= 61.5 for w in sendgrid_waits)
 
 
 def test_pacing_waits_for_the_rate_limit_reset_instead_of_failing(monkeypatch):
