@@ -75,6 +75,8 @@ def test_sms_stop_suppresses_for_every_later_send_and_caps_hold_a_second_message
     reachable = set(granted) - {"k03"}  # k03's STOP is in the event data (int_contact_suppressions)
     assert first["sent"] == len(reachable) and first["opted_out"] == 1
     assert first["delivered"] == len(reachable) - 1
+    with duckdb.connect(str(warehouse)) as con:  # a new message for everyone: the cap holds it back
+        con.execute("update marts.audience_everyone set first_name = first_name || ' (2)'")
     second = run(tmp_path, warehouse, SMS, DAY2)
     assert second["sent"] == 0
     assert second["capped"] == first["delivered"] and second["suppressed"] == 2  # k03 and now k06
