@@ -27,15 +27,13 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
 from mercator.activation.runner import control_group, frequency_caps, known_types  # noqa: E402
-from mercator.config import duckdb_resources  # noqa: E402
 from mercator.journeys.engine import JourneyRun, evaluate_all  # noqa: E402
 from mercator.journeys.spec import load_journeys  # noqa: E402
+from mercator.warehouse import connect  # noqa: E402
 
 START = date(2026, 6, 1)
 
@@ -88,8 +86,8 @@ def add_day(con, customers: int, n: int) -> None:
         from range({customers * 3 // 365}) as t (i)""")
     con.execute(f"""insert into marts.customer_journey_events
         select customer_key, 'order', order_key, ordered_at from marts.fct_orders where order_key like 'o{n}-%'""")
-    con.execute(f"""update marts.dim_customers set churn_tier = ['light', 'moderate', 'severe', null][1 + hash(
-            customer_key, {n}) % 4]
+    con.execute(f"""update marts.dim_customers
+        set churn_tier = ['light', 'moderate', 'severe', null][1 + cast(hash(customer_key, {n}) % 4 as bigint)]
         where hash(customer_key, {n}, 4) % 100 = 0""")
     con.execute(f"update marts.customer_rfm set as_of = date '{day}'")
 
@@ -97,8 +95,7 @@ def add_day(con, customers: int, n: int) -> None:
 def run(customers: int, days: int, workdir: Path) -> list[dict]:
     path = workdir / f"journeys-{customers}.duckdb"
     path.unlink(missing_ok=True)
-    memory_limit, threads = duckdb_resources()
-    con = duckdb.connect(str(path), config={"memory_limit": memory_limit, "threads": threads})
+    con = connect(path)  # the pipeline's memory limit, threads and spill directory
 
     @contextmanager
     def open_warehouse():

@@ -14,7 +14,10 @@ from contextlib import ExitStack
 
 import duckdb
 import pytest
+from mercator.activation.runner import known_types
+from mercator.config import REPO_ROOT
 from mercator.evaluation import identity_quality
+from mercator.journeys.spec import load_journeys
 
 from tests.e2e.airflow_run import AirflowSandbox, task_states
 from tests.standins.sendgrid_server import SendGridStandin
@@ -24,6 +27,9 @@ from tests.standins.webhook_server import WebhookStandin
 pytestmark = [pytest.mark.e2e, pytest.mark.dag_runs(1)]
 
 CUSTOMERS = 400
+JOURNEYS = load_journeys(REPO_ROOT / "dbt_project" / "journeys", known_types())
+JOURNEY_TEMPLATES = {d["options"]["template_id"] for j in JOURNEYS for s in j.steps if s.send
+                     for d in s.send["destinations"] if d["type"] == "sendgrid_mail"}
 
 
 SENTINELS = {
@@ -55,6 +61,7 @@ def run(tmp_path_factory, standins):
         check=True,
     )
     standins["sendgrid"].unsubscribe(PULLED_UNSUBSCRIBE)
+    standins["sendgrid"].templates.update(JOURNEY_TEMPLATES)  # the shipped journeys' dynamic templates
     sendgrid = {"conn_type": "sendgrid", "password": SENTINELS["sendgrid"], "host": standins["sendgrid"].base_url}
     connections = {
         "mercator_sendgrid": sendgrid,
@@ -143,7 +150,8 @@ def _sync(con, audience: str, destination: str) -> dict[str, int]:
 
 def test_every_audience_reached_its_destinations_through_the_connections(run):
     _, _, _, con = run
-    syncs = con.execute("select audience, destination, status from activation.sync_runs").fetchall()
+    syncs = con.execute("select audience, destination, status from activation.sync_runs"
+                        " where audience not like '%.%'").fetchall()  # journeys' steps: see the journeys' test
     assert {(a, d) for a, d, _ in syncs} == {
         ("audience_at_risk_email", "sendgrid:mercator_sendgrid"),
         ("audience_winback_sms", "twilio_sms:mercator_twilio"),
@@ -268,3 +276,21 @@ def test_every_audience_send_is_measured_against_its_holdout(run):
     assert {send_date for _, send_date, _, _ in measured} == {as_of}
     verdicts = {v for (v,) in con.execute("select verdict from marts.campaign_results").fetchall()}
     assert verdicts <= {"invalid", "under-powered", "inconclusive", "positive", "negative"}
+
+
+def test_every_journey_ran_and_each_email_it_sent_reached_mail_send_once(run, standins):
+    _, _, _, con = run
+    runs = {j for (j,) in con.execute("select journey from activation.journey_runs").fetchall()}
+    assert runs == {j.name for j in JOURNEYS}
+    sent = con.execute("""select s.instance_id, i.customer_key, s.journey || '.' || s.step, i.assignment
+        from activation.journey_steps as s join activation.journey_instances as i using (journey, instance_id)
+        where s.action = 'sent'""").fetchall()
+    mails = [m for m in standins["sendgrid"].messages if m.template_id in JOURNEY_TEMPLATES]
+    assert len(mails) == len({m.custom_args["journey_instance"] for m in mails})  # one message per instance
+    email_sent = {(instance, key, campaign) for instance, key, campaign, _ in sent if "sms" not in campaign}
+    assert {(m.custom_args["journey_instance"], m.custom_args["mercator_customer"], m.custom_args["campaign"])
+            for m in mails} == email_sent
+    assert all(assignment == "treatment" for *_, assignment in sent)
+    # the first run enrolls current checkouts and orders: some journey had something to do
+    entered = con.execute("select count(*) from activation.journey_instances").fetchone()[0]
+    assert entered > 0
