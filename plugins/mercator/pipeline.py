@@ -144,12 +144,12 @@ def plan_activation(settings: Settings) -> list[dict]:
 
 def sync_audience(settings: Settings, audience: str, destination: int, run_id: str, dry_run: bool = False) -> dict:
     """Sync one audience to one of its destinations (-1: the outbox fallback); its counts."""
-    from mercator.activation.runner import control_group, discover, frequency_caps, run_task
+    from mercator.activation.runner import control_group, discover, frequency_caps, project_vars, run_task
 
     spec = next(a for a in discover(lambda: warehouse(settings), _manifest(settings)) if a.name == audience)
-    caps = frequency_caps(settings.dbt_project_dir)
-    result = run_task(lambda: warehouse(settings), spec, destination, run_id, settings.reports_dir, caps,
-                      settings.warehouse.parent, dry_run, control_group(settings.dbt_project_dir))
+    project = project_vars(settings.dbt_project_dir, settings.dbt_vars)
+    result = run_task(lambda: warehouse(settings), spec, destination, run_id, settings.reports_dir,
+                      frequency_caps(project), settings.warehouse.parent, dry_run, control_group(project))
     return result.summary() if result else {"audience": audience, "status": "skipped"}
 
 
@@ -159,7 +159,7 @@ def activate(settings: Settings, run_id: str, dry_run: bool = False) -> list[dic
 
     return activate_all(
         lambda: warehouse(settings), _manifest(settings), run_id, settings.reports_dir, settings.dbt_project_dir,
-        settings.warehouse.parent, dry_run,
+        settings.warehouse.parent, dry_run, settings.dbt_vars,
     )
 
 
@@ -169,7 +169,7 @@ def measure_campaigns(settings: Settings) -> int:
     from mercator.activation.runner import project_vars
     from mercator.experiments.campaigns import write_campaign_results
 
-    project = project_vars(settings.dbt_project_dir)
+    project = project_vars(settings.dbt_project_dir, settings.dbt_vars)
     costs = {k: float(v) for k, v in (project.get("campaign_cost_per_message") or {}).items()}
     with warehouse(settings) as con:
         return write_campaign_results(con, costs, int(project.get("campaign_window_days", 14)))
