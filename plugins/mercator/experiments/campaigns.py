@@ -31,13 +31,16 @@ DEFAULT_WINDOW_DAYS = 14
 RESULTS = "marts.campaign_results"
 SEND_COLUMNS = ("audience", "channel", "send_date", "holdout_share", "window_days", "window_complete")
 
-GROUP_SQL = """
-with first_assignment as (
+# Each member's first assignment to each audience, dated by its run's as-of date (intent to treat).
+FIRST_ASSIGNMENTS = """
     select audience, customer_key, assignment, channel, holdout_share,
         coalesce(as_of, cast(assigned_at as date)) as send_date
     from activation.assignments
     qualify row_number() over (partition by audience, customer_key order by assigned_at, run_id) = 1
-),
+"""
+
+GROUP_SQL = f"""
+with first_assignment as ({FIRST_ASSIGNMENTS}),
 orders as (
     select customer_key, cast(ordered_at as date) as order_date, net_amount_reporting as amount
     from marts.fct_orders
