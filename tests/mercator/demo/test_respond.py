@@ -32,23 +32,21 @@ def make_warehouse(path: Path, with_assignments: bool = True, last_order: date =
         con.execute("create schema marts; create schema intermediate")
         con.execute("create table marts.fct_orders as select ?::timestamptz as ordered_at union all"
                     " select ?::timestamptz", [SEND - timedelta(days=30), last_order])
-        con.execute("create table marts.customer_identities (customer_key varchar, identifier_type varchar,"
-                    " identifier_value varchar, is_excluded boolean)")
-        con.execute("create table intermediate.int_record_customers (source varchar, entity varchar,"
-                    " record_id varchar, customer_key varchar)")
-        for i in range(MEMBERS):
-            key = f"c{i:02d}"
-            con.execute("insert into marts.customer_identities values (?, 'email', ?, ?), (?, 'phone', ?, false)",
-                        [key, f"{key}@example.org", i == 0, key, f"+1555000{i:04d}"])
-            con.execute("insert into intermediate.int_record_customers values ('shop', 'orders', ?, ?),"
-                        " ('crm', 'contacts', ?, ?), ('web', 'visitors', ?, ?)",
-                        [f"o{i}", key, f"k{i}", key, f"v{i}", key])
+        con.execute("create temp table members as select i, printf('c%02d', i) as k from range(?) as r(i)", [MEMBERS])
+        con.execute("""create table marts.customer_identities as
+            select k as customer_key, 'email' as identifier_type, k || '@example.org' as identifier_value,
+                i = 0 as is_excluded from members
+            union all select k, 'phone', printf('+1555000%04d', i), false from members""")
+        con.execute("""create table intermediate.int_record_customers as
+            select source, entity, prefix || i as record_id, k as customer_key from members
+            cross join (values ('shop', 'orders', 'o'), ('crm', 'contacts', 'k'), ('web', 'visitors', 'v'))
+                as kinds(source, entity, prefix)""")
         if with_assignments:
             ensure(con)
-            for i in range(MEMBERS):
-                con.execute("insert into activation.assignments (run_id, audience, customer_key, assignment,"
-                            " would_send, bucket, as_of) values ('r1', ?, ?, ?, true, 0.5, ?)",
-                            [AUDIENCE, f"c{i:02d}", _assignment(i), SEND])
+            con.execute("""insert into activation.assignments (run_id, audience, customer_key, assignment,
+                               would_send, bucket, as_of)
+                           select 'r1', ?, k, ['treatment', 'holdout', 'control'][i % 3 + 1], true, 0.5, ?
+                           from members""", [AUDIENCE, SEND])
             con.execute("insert into activation.assignments (run_id, audience, customer_key, assignment, would_send,"
                         " bucket, as_of, assigned_at) values ('r2', ?, 'c01', 'treatment', true, 0.5, ?,"
                         " current_timestamp + interval 1 hour)", [AUDIENCE, SEND + timedelta(days=7)])
