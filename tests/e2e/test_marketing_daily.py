@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.dag_runs(2)]
 
 CUSTOMERS = 400
 # The campaign: audience_high_value_ads widened to every buyer with ads consent, half of them held
-# out (about 58 members a group), answered with a conversion lift of EFFECT over BASE_RATE.
+# out (about 55 members a group), answered with a conversion lift of EFFECT over BASE_RATE.
 CAMPAIGN = "audience_high_value_ads"
 DBT_VARS = {"activation_high_value_share": 1.0, "activation_high_value_holdout_share": 0.5}
 BASE_RATE, EFFECT, WINDOW_DAYS = 0.10, 0.35, 14
