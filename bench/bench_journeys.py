@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from mercator.activation.runner import control_group, frequency_caps, known_types  # noqa: E402
+from mercator.activation.runner import control_group, frequency_caps, known_types, project_vars  # noqa: E402
 from mercator.journeys.engine import JourneyRun, evaluate_all  # noqa: E402
 from mercator.journeys.spec import load_journeys  # noqa: E402
 from mercator.warehouse import connect  # noqa: E402
@@ -108,8 +108,9 @@ def run(customers: int, days: int, workdir: Path) -> list[dict]:
     for n in range(days + 1):
         if n:
             add_day(con, customers, n)
-        run_ = JourneyRun(f"bench-day-{n}", workdir / "reports", workdir, frequency_caps(project),
-                          control_group(project))
+        settings = project_vars(project)
+        run_ = JourneyRun(f"bench-day-{n}", workdir / "reports", workdir, frequency_caps(settings),
+                          control_group(settings))
         wall, cpu = time.perf_counter(), time.process_time()
         summaries = evaluate_all(open_warehouse, journeys, run_)
         results.append({"customers": customers, "day": n, "wall_s": round(time.perf_counter() - wall, 2),

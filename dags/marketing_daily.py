@@ -32,8 +32,9 @@ Mercator's whole flow for one day, in six task groups and a final check:
 
 Params: `landing_dir` (default: env MERCATOR_LANDING or `data/landing`), `dry_run` (plan every audience
 sync and record its counts, send nothing), `as_of`
-(YYYY-MM-DD; default: the latest date in the data) and `engine` (`duckdb` or `spark`; default: env
-MERCATOR_ENGINE or `duckdb`). Every DuckDB write goes through the
+(YYYY-MM-DD; default: the latest date in the data), `engine` (`duckdb` or `spark`; default: env
+MERCATOR_ENGINE or `duckdb`) and `dbt_vars` (dbt vars over those of dbt_project.yml for this run:
+dbt's `--vars`, also read by activation and the campaign measurement). Every DuckDB write goes through the
 `duckdb_writer` pool (one slot): DuckDB allows one writing process at a time. The sync tasks are
 the exception: they wait for the write lock only to plan and to record, never while a destination
 answers.
@@ -56,7 +57,9 @@ def _settings():
     from mercator.config import Settings
 
     params = get_current_context()["params"]
-    return Settings.from_env().with_run_params(params.get("landing_dir"), params.get("as_of"), params.get("engine"))
+    return Settings.from_env().with_run_params(
+        params.get("landing_dir"), params.get("as_of"), params.get("engine"), params.get("dbt_vars")
+    )
 
 
 def _gate(check_name: str) -> dict:
@@ -95,6 +98,7 @@ def _other_task_states() -> dict[str, str]:
         "dry_run": Param(False, type="boolean", description="Plan every audience sync, send nothing"),
         "engine": Param("", type="string", enum=["", "duckdb", "spark"],
                         description="Where dbt and the Python models run; empty = env MERCATOR_ENGINE or duckdb"),
+        "dbt_vars": Param({}, type="object", description="dbt vars over dbt_project.yml's for this run"),
     },
 )
 def marketing_daily():

@@ -7,7 +7,7 @@ lives here: credentials come from Airflow connections or the environment.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +36,7 @@ class Settings:
     source_timezone: str
     default_currency: str
     engine: str = "duckdb"  # where dbt and the Python models run; extract and the gates stay on DuckDB
+    dbt_vars: dict = field(default_factory=dict)  # this run's dbt vars, over dbt_project.yml's
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -63,10 +64,16 @@ class Settings:
         )
 
     def with_run_params(
-        self, landing_dir: str | None = None, as_of: str | None = None, engine: str | None = None
+        self,
+        landing_dir: str | None = None,
+        as_of: str | None = None,
+        engine: str | None = None,
+        dbt_vars: dict | None = None,
     ) -> Settings:
         """Apply a DAG run's params (empty values keep the environment's settings)."""
         changes: dict[str, object] = {}
+        if dbt_vars:
+            changes["dbt_vars"] = dict(dbt_vars)
         if engine:
             changes["engine"] = engine
         if landing_dir:

@@ -173,15 +173,15 @@ def plan_activation(settings: Settings) -> list[dict]:
 
 def sync_audience(settings: Settings, audience: str, destination: int, run_id: str, dry_run: bool = False) -> dict:
     """Sync one audience to one of its destinations (-1: the outbox fallback); its counts."""
-    from mercator.activation.runner import control_group, discover, frequency_caps, run_task
+    from mercator.activation.runner import control_group, discover, frequency_caps, project_vars, run_task
     from mercator.warehouse import run_clock
 
     spec = next(a for a in discover(lambda: warehouse(settings), _manifest(settings)) if a.name == audience)
-    caps = frequency_caps(settings.dbt_project_dir)
+    project = project_vars(settings.dbt_project_dir, settings.dbt_vars)
     with warehouse(settings) as con:
         now = run_clock(con)
-    result = run_task(lambda: warehouse(settings), spec, destination, run_id, settings.reports_dir, caps,
-                      settings.warehouse.parent, dry_run, control_group(settings.dbt_project_dir), now)
+    result = run_task(lambda: warehouse(settings), spec, destination, run_id, settings.reports_dir,
+                      frequency_caps(project), settings.warehouse.parent, dry_run, control_group(project), now)
     return result.summary() if result else {"audience": audience, "status": "skipped"}
 
 
@@ -191,19 +191,20 @@ def activate(settings: Settings, run_id: str, dry_run: bool = False) -> list[dic
 
     return activate_all(
         lambda: warehouse(settings), _manifest(settings), run_id, settings.reports_dir, settings.dbt_project_dir,
-        settings.warehouse.parent, dry_run,
+        settings.warehouse.parent, dry_run, settings.dbt_vars,
     )
 
 
 def run_journeys(settings: Settings, run_id: str) -> list[dict]:
     """Evaluate every journey of dbt_project/journeys/ for this run's as-of day; their counts."""
-    from mercator.activation.runner import control_group, frequency_caps, known_types
+    from mercator.activation.runner import control_group, frequency_caps, known_types, project_vars
     from mercator.journeys.engine import JourneyRun, evaluate_all
     from mercator.journeys.spec import load_journeys
 
     journeys = load_journeys(settings.dbt_project_dir / "journeys", known_types())
-    run = JourneyRun(run_id, settings.reports_dir, settings.warehouse.parent, frequency_caps(settings.dbt_project_dir),
-                     control_group(settings.dbt_project_dir))
+    project = project_vars(settings.dbt_project_dir, settings.dbt_vars)
+    run = JourneyRun(run_id, settings.reports_dir, settings.warehouse.parent, frequency_caps(project),
+                     control_group(project))
     return evaluate_all(lambda: warehouse(settings), journeys, run)
 
 
@@ -213,7 +214,7 @@ def measure_campaigns(settings: Settings) -> int:
     from mercator.activation.runner import project_vars
     from mercator.experiments.campaigns import write_campaign_results
 
-    project = project_vars(settings.dbt_project_dir)
+    project = project_vars(settings.dbt_project_dir, settings.dbt_vars)
     costs = {k: float(v) for k, v in (project.get("campaign_cost_per_message") or {}).items()}
     with warehouse(settings) as con:
         return write_campaign_results(con, costs, int(project.get("campaign_window_days", 14)))

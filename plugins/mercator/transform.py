@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -37,10 +38,13 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 def run_dbt(settings: Settings, *args: str) -> str:
     """Run `dbt <args>` on the settings' engine (the profile's target of that name) and return its
     output; raise DbtFailed on failure. Artifacts go to the settings' dbt target dir, where partial
-    parsing carries over from one command to the next as long as the profile stays the same."""
+    parsing carries over from one command to the next as long as the profile and the vars stay the same.
+    The run's `dbt_vars` go in as `--vars`."""
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), *args, "--target", settings.engine, "--profiles-dir", str(settings.dbt_project_dir),
            "--target-path", str(settings.dbt_target_dir)]
+    if settings.dbt_vars:
+        cmd += ["--vars", json.dumps(settings.dbt_vars, sort_keys=True)]
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     log.info("running %s", " ".join(cmd))
     proc = subprocess.run(

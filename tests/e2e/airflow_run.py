@@ -58,8 +58,9 @@ class AirflowSandbox:
         self.home.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(_migrated_db(), self.home / "airflow.db")
 
-    def run_dag(self, landing: Path, as_of: str = "", logical_date: str | None = None) -> subprocess.CompletedProcess:
-        conf = json.dumps({"landing_dir": str(landing), "as_of": as_of})
+    def run_dag(self, landing: Path, as_of: str = "", logical_date: str | None = None,
+                dbt_vars: dict | None = None) -> subprocess.CompletedProcess:
+        conf = json.dumps({"landing_dir": str(landing), "as_of": as_of, **({"dbt_vars": dbt_vars} if dbt_vars else {})})
         args = ["dags", "test", "marketing_daily", *([logical_date] if logical_date else []), "-c", conf]
         return self.airflow(*args)
 

@@ -46,22 +46,22 @@ def known_types() -> dict[str, tuple[str, ...]]:
     return {kind: destination_class(kind).channels for kind in DESTINATION_CLASSES}
 
 
-def project_vars(dbt_project_dir: Path) -> dict:
-    """The dbt project's vars (dbt_project.yml; none without one)."""
+def project_vars(dbt_project_dir: Path, overrides: dict | None = None) -> dict:
+    """The dbt project's vars (dbt_project.yml; none without one), a run's `overrides` over them."""
     path = Path(dbt_project_dir) / "dbt_project.yml"
-    return (yaml.safe_load(path.read_text()) or {}).get("vars", {}) if path.exists() else {}
+    found = (yaml.safe_load(path.read_text()) or {}).get("vars", {}) if path.exists() else {}
+    return {**found, **(overrides or {})}
 
 
-def control_group(dbt_project_dir: Path) -> ControlGroup:
+def control_group(project: dict) -> ControlGroup:
     """The global control group of dbt vars control_group_share and control_group_salt (none when unset)."""
-    project = project_vars(dbt_project_dir)
     return ControlGroup(float(project.get("control_group_share", 0.0)),
                         str(project.get("control_group_salt", ControlGroup.salt)))
 
 
-def frequency_caps(dbt_project_dir: Path) -> dict[str, int]:
+def frequency_caps(project: dict) -> dict[str, int]:
     """Days between two messages per channel (dbt var activation_frequency_caps)."""
-    return {k: int(v) for k, v in (project_vars(dbt_project_dir).get("activation_frequency_caps") or {}).items()}
+    return {k: int(v) for k, v in (project.get("activation_frequency_caps") or {}).items()}
 
 
 @dataclass(frozen=True)
@@ -161,9 +161,12 @@ def activate_all(
     dbt_project_dir: Path,
     journal_dir: Path,
     dry_run: bool = False,
+    dbt_vars: dict | None = None,
 ) -> list[dict]:
-    """Every audience to every destination, in order; the summary of each sync."""
-    caps, control = frequency_caps(dbt_project_dir), control_group(dbt_project_dir)
+    """Every audience to every destination, in order; the summary of each sync (`dbt_vars`: the run's
+    vars over dbt_project.yml's)."""
+    project = project_vars(dbt_project_dir, dbt_vars)
+    caps, control = frequency_caps(project), control_group(project)
     with open_warehouse() as con:
         now = run_clock(con)
     summaries = []

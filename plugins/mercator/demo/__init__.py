@@ -1,4 +1,5 @@
-"""Demo landing data with its answer key: `python -m mercator.demo --customers N --seed S --out DIR`.
+"""Demo landing data with its answer key: `python -m mercator.demo --customers N --seed S --out DIR`
+(and, after a DAG run, `python -m mercator.demo respond ...`: a send's response, mercator.demo.respond).
 
 Writes every entity of the landing contract under DIR/<source>/<entity>/ as CSV, one delivery
 file per quarter for orders, items, POS and events (`orders_2025Q3.csv`), the CRM as an export

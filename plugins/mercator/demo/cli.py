@@ -1,4 +1,4 @@
-"""`python -m mercator.demo`: write demo landing data and its truth."""
+"""`python -m mercator.demo`: write demo landing data and its truth; `... respond`: a campaign's effect."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections import deque
+from datetime import date
 from pathlib import Path
 
 from mercator.demo.batch import BATCH_SIZE, generate_batch
@@ -34,7 +35,35 @@ def generate(params: DemoParams, out: Path, workers: int = 1) -> None:
     writer.finish()
 
 
+def respond_main(argv: list[str]) -> int:
+    """`respond`: the world's response to one audience's send (mercator.demo.respond)."""
+    from mercator.demo.respond import Campaign, RespondError, respond
+
+    parser = argparse.ArgumentParser(prog="python -m mercator.demo respond",
+                                     description="Simulate a campaign's effect on the members Mercator assigned.")
+    parser.add_argument("--warehouse", type=Path, required=True, help="DuckDB file of the run at the send date")
+    parser.add_argument("--landing", type=Path, required=True, help="the demo landing directory to add to")
+    parser.add_argument("--audience", required=True, help="audience model, e.g. audience_high_value_ads")
+    parser.add_argument("--send-date", type=date.fromisoformat, required=True, help="as-of date of that run")
+    parser.add_argument("--effect", type=float, required=True, help="absolute conversion lift of the treated")
+    parser.add_argument("--base-rate", type=float, required=True, help="conversion probability of the untreated")
+    parser.add_argument("--days", type=int, default=14, help="days after the send date with orders")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    try:
+        campaign = Campaign(args.audience, args.send_date, args.effect, args.base_rate, args.days, args.seed)
+        entry = respond(args.warehouse, args.landing, campaign)
+    except (RespondError, ValueError) as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    counts = ", ".join(f"{name} {g['conversions']}/{g['members']}" for name, g in entry["groups"].items())
+    print(f"responded to {args.audience} at {args.send_date}: {counts} converted", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["respond"]:
+        return respond_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m mercator.demo", description=__doc__)
     parser.add_argument("--customers", type=int, required=True, help="number of persons to simulate")
     parser.add_argument("--seed", type=int, default=42)

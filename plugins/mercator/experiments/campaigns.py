@@ -31,8 +31,8 @@ DEFAULT_WINDOW_DAYS = 14
 RESULTS = "marts.campaign_results"
 SEND_COLUMNS = ("audience", "channel", "send_date", "holdout_share", "window_days", "window_complete")
 
-# Each member's send: its first assignment to the audience (the reporting section counts by it too).
-FIRST_ASSIGNMENT = """
+# Each member's first assignment to each audience, dated by its run's as-of date (intent to treat).
+FIRST_ASSIGNMENTS = """
     select audience, customer_key, assignment, channel, holdout_share,
         coalesce(as_of, cast(assigned_at as date)) as send_date
     from activation.assignments
@@ -40,7 +40,7 @@ FIRST_ASSIGNMENT = """
 """
 
 GROUP_SQL = f"""
-with first_assignment as ({FIRST_ASSIGNMENT}),
+with first_assignment as ({FIRST_ASSIGNMENTS}),
 orders as (
     select customer_key, cast(ordered_at as date) as order_date, net_amount_reporting as amount
     from marts.fct_orders

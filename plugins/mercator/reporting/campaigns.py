@@ -22,7 +22,7 @@ from datetime import date
 
 from markupsafe import Markup
 
-from mercator.experiments.campaigns import FIRST_ASSIGNMENT, RESULTS
+from mercator.experiments.campaigns import FIRST_ASSIGNMENTS, RESULTS
 from mercator.reporting.charts import interval_chart
 from mercator.warehouse import rows, table_exists
 
@@ -46,7 +46,7 @@ group by all
 """
 
 ENGAGEMENT_SQL = f"""
-with first_assignment as ({FIRST_ASSIGNMENT}),
+with first_assignment as ({FIRST_ASSIGNMENTS}),
 engaged as (
     select distinct split_part(campaign, '.', 1) as name,
         case when event in ('unsubscribe', 'group_unsubscribe') then 'unsubscribe' else event end as event, email
