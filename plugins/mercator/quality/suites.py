@@ -265,6 +265,21 @@ _CORE_MARTS = (
         ),
     ),
     SuiteSpec(
+        "marts_customer_journey_events",
+        "marts.customer_journey_events",
+        (
+            _has_columns(("customer_key", "event_name", "event_id", "occurred_at")),
+            _not_null("customer_key"),  # journeys enter customers: an event of nobody would enter no one
+            _not_null("occurred_at"),
+            _in_set("event_name", ("identified", "begin_checkout", "order"), CRITICAL),
+            _no_rows(
+                "select event_name, event_id from {batch} group by all having count(*) > 1",
+                "each event enters a journey once (event_name, event_id unique)",
+                CRITICAL,
+            ),
+        ),
+    ),
+    SuiteSpec(
         "marts_fct_orders",
         "marts.fct_orders",
         (

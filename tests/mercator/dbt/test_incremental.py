@@ -85,8 +85,8 @@ def _deliver(settings: Settings, day_dirs: list[Path], load_id: str) -> None:
 
 
 def _canonical(con: duckdb.DuckDBPyConnection, db: str, table: str) -> str:
-    """A query over `db`.`table` with run-time columns dropped and customer keys (also as journey keys
-    and in path ids) made canonical."""
+    """A query over `db`.`table` with run-time columns dropped and customer keys (also as journey keys,
+    in path ids and as identification event ids) made canonical."""
     columns = [name for (name,) in con.execute(
         "select column_name from information_schema.columns where table_catalog = ? and table_name = ?"
         " order by ordinal_position", [db, table]).fetchall() if name not in RUN_TIME_COLUMNS]
@@ -94,6 +94,10 @@ def _canonical(con: duckdb.DuckDBPyConnection, db: str, table: str) -> str:
     if "path_id" in columns and "journey_key" in columns:  # an open path's id holds its journey key
         selected[columns.index("path_id")] = (
             "replace(t.path_id, t.journey_key, coalesce(journey_key_keys.canonical, t.journey_key)) as path_id")
+    if table == "customer_journey_events":  # an identification's event id is its customer's key
+        selected[columns.index("event_id")] = ("case when t.event_name = 'identified'"
+                                               " then coalesce(customer_key_keys.canonical, t.event_id)"
+                                               " else t.event_id end as event_id")
     joins = "".join(f" left join {db}_keys as {c}_keys on t.{c} = {c}_keys.customer_key"
                     for c in columns if c in KEY_COLUMNS)
     schema = con.execute("select table_schema from information_schema.tables where table_catalog = ?"
