@@ -44,7 +44,7 @@ def test_params_table_shape(run):
         "status_reason",
         "fallback",
     ]
-    assert set(table["model"]) == {"bg_nbd", "gamma_gamma", "churn"}
+    assert set(table["model"]) == {"bg_nbd", "mbg_nbd", "pareto_nbd", "gamma_gamma", "churn"}
     assert (table["as_of"] == "2024-06-30").all()
     statuses = run.model_statuses.set_index("model")
     assert (statuses["status"] == "fitted").all() and statuses["fallback"].isna().all()
