@@ -2,7 +2,8 @@
 
 Validation fits BG/NBD, MBG/NBD and Pareto/NBD on the calibration period and picks the one that scores
 by its holdout error (mercator.clv.selection); at the as-of date BG/NBD is fitted (its parameters are
-reported for comparison with published results) and so is the chosen model, which scores.
+reported for comparison with published results) and so is the best-ranked model, which scores (the
+next one when its as-of fit falls back).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from mercator.clv.engine import (
     warn,
 )
 from mercator.clv.score import ScoreConfig, score_customers
-from mercator.clv.selection import Candidate, choose, fit_candidate, selection_params
+from mercator.clv.selection import Candidate, choose, fit_candidate, ranking, selection_params
 
 FREQUENCY_BINS = 8
 
@@ -158,15 +159,16 @@ def validate(
     )
 
 
-def scoring_model(summary: pd.DataFrame, bgnbd: BgNbd, chosen: str, config: FitConfig) -> BgNbd:
-    """The chosen purchase model fitted at the as-of date; BG/NBD when it is chosen or its fit falls back."""
-    if chosen == BG_NBD:
-        return bgnbd
-    model = fit_purchase_model(summary["frequency"], summary["recency"], summary["T"], config, chosen)
-    if model.is_fallback:
-        warn(f"{PURCHASE_MODEL_NAMES[chosen]}, chosen on the holdout, fell back at the as-of date: BG/NBD scores")
-        return bgnbd
-    return model
+def scoring_model(summary: pd.DataFrame, bgnbd: BgNbd, ranked: list[str], config: FitConfig) -> BgNbd:
+    """The best-ranked purchase model whose as-of fit does not fall back; else BG/NBD (fitted or not)."""
+    for name in ranked:
+        model = bgnbd if name == BG_NBD else fit_purchase_model(
+            summary["frequency"], summary["recency"], summary["T"], config, name
+        )
+        if not model.is_fallback:
+            return model
+        warn(f"{PURCHASE_MODEL_NAMES[name]}, ranked on the holdout, fell back at the as-of date: the next scores")
+    return bgnbd
 
 
 def run_clv(
@@ -190,8 +192,8 @@ def run_clv(
         if calibration is not None and len(calibration) and holdout is not None and holdout_days:
             validation = validate(calibration, holdout, holdout_days, config)
         bgnbd = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], config.fit)
-        chosen = validation.chosen if validation is not None else BG_NBD
-        purchase_model = scoring_model(summary, bgnbd, chosen, config.fit)
+        ranked = ranking(validation.candidates) if validation is not None else [BG_NBD]
+        purchase_model = scoring_model(summary, bgnbd, ranked, config.fit)
         gamma_gamma = fit_gamma_gamma(
             summary["frequency"], summary["monetary_value"], config.fit, summary.get("first_value")
         )

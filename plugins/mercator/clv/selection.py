@@ -79,16 +79,24 @@ def fit_candidate(
     )
 
 
+def ranking(candidates: dict[str, Candidate]) -> list[str]:
+    """Eligible candidates, best first: lowest holdout RMSE, near-ties to the simpler model."""
+    order = [m for m in PURCHASE_MODELS if m in candidates and candidates[m].eligible]
+    ranked: list[str] = []
+    for name in order:  # insertion by RMSE keeps the simpler model first among near-ties
+        rmse = candidates[name].root_mean_squared_error
+        position = next(
+            (i for i, other in enumerate(ranked)
+             if rmse < candidates[other].root_mean_squared_error * (1 - TIE_TOLERANCE)),
+            len(ranked),
+        )
+        ranked.insert(position, name)
+    return ranked
+
+
 def choose(candidates: dict[str, Candidate]) -> str:
-    """The eligible candidate with the lowest holdout RMSE; near-ties go to the simpler model."""
-    best = BG_NBD
-    for name in (m for m in PURCHASE_MODELS if m in candidates and candidates[m].eligible):
-        incumbent = candidates.get(best)
-        if incumbent is None or not incumbent.eligible or candidates[name].root_mean_squared_error < (
-            incumbent.root_mean_squared_error * (1 - TIE_TOLERANCE)
-        ):
-            best = name
-    return best
+    """The best-ranked candidate; BG/NBD (its fallback) when none is eligible."""
+    return next(iter(ranking(candidates)), BG_NBD)
 
 
 def selection_params(
