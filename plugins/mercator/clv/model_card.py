@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def one_time_buyers_p_alive(run: ClvRun) -> pd.DataFrame:
     one_time = summary[summary["frequency"] == 0]
     days = (one_time["T"] - one_time["recency"]).to_numpy(dtype=float)
     band = np.digitize(days, RECENCY_BANDS_DAYS[1:])
-    labels = [f"{low}-{high}" for low, high in zip(RECENCY_BANDS_DAYS, RECENCY_BANDS_DAYS[1:])]
+    labels = [f"{low}-{high}" for low, high in itertools.pairwise(RECENCY_BANDS_DAYS)]
     labels.append(f"{RECENCY_BANDS_DAYS[-1]}+")
     table = one_time.groupby(band)["p_alive"].agg(customers="size", mean_p_alive="mean").reset_index()
     return table.assign(days_since_purchase=[labels[b] for b in table.pop("index")])[
