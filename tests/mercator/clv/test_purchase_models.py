@@ -21,7 +21,7 @@ from mercator.clv.simulate import simulate_cohort
 
 @pytest.fixture(scope="module")
 def cohort():
-    return simulate_cohort(5_000, seed=13).calibration
+    return simulate_cohort(3_000, seed=13).calibration
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +83,18 @@ def test_a_fit_past_its_time_budget_is_recorded_as_a_timeout(cohort):
                                    FitConfig(max_fit_seconds=0.0), PARETO_NBD)
     assert any("stopped at its time budget" in str(item.message) for item in caught)
     assert (model.status, model.method, model.fallback) == ("timeout", "heuristic", "shrunk_rate_heuristic")
+
+
+def test_pareto_fit_on_a_sample_agrees_with_the_full_fit_within_its_errors(cohort, fitted):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ClvWarning)
+        sampled = fit_purchase_model(cohort["frequency"], cohort["recency"], cohort["T"],
+                                     FitConfig(pareto_max_customers=1_000), PARETO_NBD)
+    full = fitted[PARETO_NBD]
+    errors = np.sqrt(np.diag(sampled.log_params_cov))
+    assert np.all(errors > np.sqrt(np.diag(full.log_params_cov)))
+    for (name, value), error in zip(sampled.params.items(), errors, strict=True):
+        assert abs(np.log(value / full.params[name])) < 4 * error, name
 
 
 def candidate(model, rmse: float) -> Candidate:
