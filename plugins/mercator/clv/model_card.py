@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mercator.clv.engine import PURCHASE_MODEL_NAMES, bgnbd_p_purchases, to_time_unit
+from mercator.clv.engine import PURCHASE_MODEL_NAMES, FitConfig, bgnbd_p_purchases, to_time_unit
 from mercator.clv.run import FREQUENCY_BINS, ClvRun
 from mercator.clv.selection import TIE_TOLERANCE
 
@@ -22,8 +22,10 @@ MODEL_CHOICE = (
     " Pareto/NBD); a model that fell back is not eligible, and when the chosen model's as-of fit falls"
     " back the next one scores. BG/NBD lets customers drop out only after a repeat purchase, so it gives"
     " every one-time buyer P(alive) = 1 whatever their recency; MBG/NBD (drop-out also right after the"
-    " first purchase) and Pareto/NBD (drop-out at any time) let it fall with recency. BG/NBD's parameters"
-    " stay in the params table for comparison with published results."
+    " first purchase) and Pareto/NBD (drop-out at any time) let it fall with recency. Pareto/NBD, the slow"
+    f" fit, runs on a seeded sample of at most {FitConfig().pareto_max_customers:,} customers (by default)."
+    " BG/NBD's parameters stay in the params"
+    " table for comparison with published results."
 )
 RECENCY_BANDS_DAYS = (0, 30, 90, 180, 360, 540, 720)
 
