@@ -1,4 +1,5 @@
-"""Benchmark CLV fit + score: Mercator's grouped engine vs plain `lifetimes` on one row per customer.
+"""Benchmark CLV fit + score: Mercator's grouped engine vs plain `lifetimes` on one row per customer,
+and the fit time of each purchase model the holdout chooses among.
 
     .venv/bin/python bench/bench_clv.py --customers 100000 1000000 [--plain-max 1000000]
 
@@ -7,7 +8,9 @@ time (a) `fit_bgnbd` + `fit_gamma_gamma` + `score_customers` (scores and their C
 and (b) BetaGeoFitter/GammaGammaFitter fitted on one row per customer and its per-customer
 predictions (30/90/365-day purchases, P(alive), expected order value, 12-month CLV).
 Prints the distinct-pattern count, both timings, their ratio and the largest relative
-parameter difference. Sizes above --plain-max skip the plain run.
+parameter difference. Sizes above --plain-max skip the plain run. Then, per size, the grouped fit
+of BG/NBD, MBG/NBD and Pareto/NBD (fit_purchase_model, with its time budget), its status and
+seconds: fit_clv fits all three on the calibration period and the chosen one again at as-of.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter
-from mercator.clv.engine import fit_bgnbd, fit_gamma_gamma, group_patterns
+from mercator.clv.engine import PURCHASE_MODELS, fit_bgnbd, fit_gamma_gamma, fit_purchase_model, group_patterns
 from mercator.clv.score import ScoreConfig, score_customers
 from mercator.clv.simulate import simulate_cohort
 
@@ -55,6 +58,10 @@ def plain_run(summary: pd.DataFrame, config: ScoreConfig) -> tuple[dict[str, flo
     return {**purchases.params_.to_dict(), **spend.params_.to_dict()}, scores
 
 
+def purchase_model_fit(summary: pd.DataFrame, model: str):
+    return fit_purchase_model(summary["frequency"], summary["recency"], summary["T"], model=model)
+
+
 def timed(run, *args):
     start = time.perf_counter()
     result = run(*args)
@@ -73,8 +80,8 @@ def main() -> None:
     warnings.simplefilter("ignore")
     config = ScoreConfig()
     print("customers patterns grouped_s plain_s plain/grouped param_rel_diff clv_rel_diff")
-    for n in args.customers:
-        summary = simulate_cohort(n, seed=1).calibration
+    summaries = {n: simulate_cohort(n, seed=1).calibration for n in args.customers}
+    for n, summary in summaries.items():
         patterns = len(group_patterns(summary["frequency"], summary["recency"], summary["T"]).weight)
         grouped_s, (grouped_params, grouped_scores) = timed(grouped_run, summary, config)
         row = f"{n} {patterns} {grouped_s:.2f}"
@@ -88,6 +95,11 @@ def main() -> None:
         else:
             row += " skipped - - -"
         print(row, flush=True)
+    print("customers model status fit_s")
+    for n, summary in summaries.items():
+        for model in PURCHASE_MODELS:
+            seconds, fitted = timed(purchase_model_fit, summary, model)
+            print(f"{n} {model} {fitted.status} {seconds:.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -277,7 +277,7 @@ def test_clv_scores_every_buyer_and_reaches_dim_customers(run):
     assert scored == buyers > 0 and bad == 0 and staged == customers
     assert con.execute("select count(*) from marts.dim_customers where clv is not null").fetchone()[0] == scored
     assert {m for (m,) in con.execute("select distinct model from marts.clv_model_params").fetchall()} == {
-        "bg_nbd", "gamma_gamma", "churn"}
+        "bg_nbd", "mbg_nbd", "pareto_nbd", "gamma_gamma", "churn"}
 
 
 def test_the_global_control_group_is_reached_by_no_audience(run):

@@ -1,9 +1,17 @@
-"""BG/NBD and Gamma-Gamma models: fitting (the only place that imports `lifetimes`) and closed forms.
+"""Purchase models (BG/NBD, MBG/NBD, Pareto/NBD) and Gamma-Gamma: fitting (the only place that imports
+`lifetimes`) and closed forms.
 
 Fitting runs on the distinct (frequency, recency, T) patterns weighted by how many customers share
 each one, which gives the same likelihood as one row per customer at a fraction of the cost.
 Predictions are the published closed forms in numpy, taking parameters rather than a fitter, so
-the fitting library can be swapped (e.g. for pymc-marketing) without touching scoring.
+the fitting library can be swapped (e.g. for pymc-marketing) without touching scoring. BG/NBD gives
+a customer with no repeat purchase P(alive) = 1 whatever their recency; MBG/NBD (Batislam, Denizel &
+Filiztekin 2007: drop-out also right after the first purchase) and Pareto/NBD (drop-out at any time)
+do not. Pareto/NBD's P(alive) and P(no purchase) come from `lifetimes`' formulas; its fit (Nelder-Mead,
+no Hessian in `lifetimes`, ~100 s at 1M customers) runs on a seeded random sample of at most
+FitConfig.pareto_max_customers customers (~12 s), stops at FitConfig.max_fit_seconds (status
+`timeout`), and its information matrix is a central-difference Hessian of the sample's log-likelihood
+(so its standard errors are the sample's).
 
 Every model carries a `status` (`fitted` when all is well; see STATUSES) and the reason in words.
 Fallbacks (each emits a `ClvWarning`; `method` is then `heuristic`, `fallback` names it):
@@ -25,6 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
+import time
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
@@ -40,7 +50,14 @@ HEURISTIC_PSEUDO_DAYS = 30.0
 # MAX_LOG_SE (its 90% interval spans more than a factor ~27), means the fit hit a bound.
 SHAPE_BOUNDS = (1e-4, 1e4)
 MAX_LOG_SE = 2.0
-SHAPE_PARAMETERS = {"r", "a", "b", "p", "q"}
+SHAPE_PARAMETERS = {"r", "a", "b", "s", "p", "q"}
+BG_NBD, MBG_NBD, PARETO_NBD = "bg_nbd", "mbg_nbd", "pareto_nbd"
+# Simplest first: BG/NBD is the published baseline, MBG/NBD adds drop-out after the first purchase,
+# Pareto/NBD drop-out in continuous time (and the costliest fit).
+PURCHASE_MODELS = (BG_NBD, MBG_NBD, PARETO_NBD)
+PURCHASE_PARAMETERS = {BG_NBD: ("r", "alpha", "a", "b"), MBG_NBD: ("r", "alpha", "a", "b"),
+                       PARETO_NBD: ("r", "alpha", "s", "beta")}
+PURCHASE_MODEL_NAMES = {BG_NBD: "BG/NBD", MBG_NBD: "MBG/NBD", PARETO_NBD: "Pareto/NBD"}
 FITTED, PENALIZED = "fitted", "penalized"
 STATUSES = {
     FITTED: "fitted by maximum likelihood",
@@ -51,6 +68,7 @@ STATUSES = {
     "no_history": "no customer has any history before the as-of date",
     "no_convergence": "no fit converged",
     "undefined_mean": "population mean order value undefined (q <= 1)",
+    "timeout": "the fit took longer than its time budget",
 }
 BG_FALLBACK, GG_FALLBACK = "shrunk_rate_heuristic", "shrunk_mean_heuristic"
 
@@ -65,11 +83,14 @@ def warn(message: str) -> None:
 
 @dataclass(frozen=True)
 class FitConfig:
-    """Time unit of the fitted parameters and the data needed before trusting a fit."""
+    """Time unit of the fitted parameters, the data needed before trusting a fit, and the bounds on
+    the slow Pareto/NBD fit (time budget, sample size)."""
 
     time_unit: str = "day"
     min_customers: int = 200
     min_repeat_buyers: int = 50
+    max_fit_seconds: float = 60.0
+    pareto_max_customers: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -128,7 +149,8 @@ class _Model:
 
 @dataclass(frozen=True)
 class BgNbd(_Model):
-    """A fitted (or fallen-back) BG/NBD purchase model; time in `time_unit`."""
+    """A fitted (or fallen-back) purchase model of the BG/NBD family (`model`: bg_nbd, mbg_nbd or
+    pareto_nbd); time in `time_unit`."""
 
     fallback_name: ClassVar[str] = BG_FALLBACK
     heuristic_parameter: ClassVar[str] = "repeat_rate"
@@ -145,16 +167,25 @@ class BgNbd(_Model):
     status: str = FITTED
     reason: str = ""
     repeat_rate_log_var: float = 0.0
+    model: str = BG_NBD
 
     def p_alive(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
         if self.params is None:
             return np.exp(-self._heuristic_rate(x, T) * (T - tx))
+        if self.model == PARETO_NBD:
+            return _pareto_fitter(self.params).conditional_probability_alive(x, tx, T)
+        if self.model == MBG_NBD:
+            return mbgnbd_p_alive(self.params, x, tx, T)
         return bgnbd_p_alive(self.params, x, tx, T)
 
     def purchases_if_alive(self, t: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """Expected purchases in the next t for a customer alive now; depends on (x, T) only."""
         if self.params is None:
             return self._heuristic_rate(x, T) * t
+        if self.model == PARETO_NBD:
+            return pareto_nbd_purchases_if_alive(self.params, t, x, T)
+        if self.model == MBG_NBD:  # MBG/NBD's eq. is BG/NBD's with b + 1 (Batislam et al. 2007, eq. 9)
+            return bgnbd_purchases_if_alive({**self.params, "b": self.params["b"] + 1}, t, x, T)
         return bgnbd_purchases_if_alive(self.params, t, x, T)
 
     def expected_purchases(self, t: float, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -164,6 +195,8 @@ class BgNbd(_Model):
         alive = self.p_alive(x, tx, T)
         if self.params is None:
             return 1.0 - alive + alive * np.exp(-self._heuristic_rate(x, T) * t)
+        if self.model == PARETO_NBD:
+            return _pareto_fitter(self.params).conditional_probability_of_n_purchases_up_to_time(0, t, x, tx, T)
         r, alpha = self.params["r"], self.params["alpha"]
         return 1.0 - alive + alive * ((alpha + T) / (alpha + T + t)) ** (r + x)
 
@@ -208,11 +241,43 @@ def bgnbd_log_likelihood(params: dict[str, float], x, tx, T, weight) -> float:
     return float(np.sum(weight * (common + mixed)))
 
 
+def mbgnbd_log_likelihood(params: dict[str, float], x, tx, T, weight) -> float:
+    """Total MBG/NBD log-likelihood (Batislam et al. 2007, eq. 4) over weighted patterns."""
+    r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + 1) - betaln(a, b)
+    drop_odds = np.log(a) - np.log(b + x) + (r + x) * np.log((alpha + T) / (alpha + tx))
+    return float(np.sum(weight * (common - (r + x) * np.log(alpha + T) + np.logaddexp(drop_odds, 0))))
+
+
 def bgnbd_p_alive(params: dict[str, float], x, tx, T) -> np.ndarray:
     """P(alive at T | x, tx, T) (Fader, Hardie & Lee, note 021); 1 for customers with no repeats."""
     r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
     log_odds_dead = (r + x) * np.log((alpha + T) / (alpha + tx)) + np.log(a / (b + np.maximum(x, 1) - 1))
     return np.where(x == 0, 1.0, expit(-log_odds_dead))
+
+
+def mbgnbd_p_alive(params: dict[str, float], x, tx, T) -> np.ndarray:
+    """MBG/NBD P(alive at T | x, tx, T) (Batislam et al. 2007): below 1 for customers with no repeats too."""
+    r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
+    return expit(-((r + x) * np.log((alpha + T) / (alpha + tx)) + np.log(a / (b + x))))
+
+
+def pareto_nbd_purchases_if_alive(params: dict[str, float], t, x, T) -> np.ndarray:
+    """Pareto/NBD expected purchases in (T, T + t] for a customer alive at T (Fader & Hardie, note 009,
+    eq. 41 without its P(alive) factor); the s = 1 limit is the logarithm."""
+    r, alpha, s, beta = params["r"], params["alpha"], params["s"], params["beta"]
+    log_ratio = np.log1p(t / (beta + T))
+    horizon = log_ratio if abs(s - 1) < 1e-9 else -np.expm1(-(s - 1) * log_ratio) / (s - 1)
+    return (r + x) * (beta + T) / (alpha + T) * horizon
+
+
+def _pareto_fitter(params: dict[str, float]):
+    """`lifetimes`' Pareto/NBD carrying `params`, for its closed forms."""
+    from lifetimes import ParetoNBDFitter
+
+    fitter = ParetoNBDFitter()
+    fitter.params_ = pd.Series(params)[list(PURCHASE_PARAMETERS[PARETO_NBD])]
+    return fitter
 
 
 def bgnbd_purchases_if_alive(params: dict[str, float], t, x, T) -> np.ndarray:
@@ -312,6 +377,10 @@ def _log_params_cov(fitter) -> np.ndarray | None:
     return np.linalg.inv(hessian) / n
 
 
+class FitTimeout(Exception):
+    """A fit ran past its deadline."""
+
+
 def _mle_with_penalty_retries(fit, names: list[str]) -> _Fit:
     """Fit unpenalised, then with growing L2 penalties; stop at the first converged, finite fit."""
     from lifetimes.utils import ConvergenceError
@@ -322,6 +391,9 @@ def _mle_with_penalty_retries(fit, names: list[str]) -> _Fit:
             with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 fitter = fit(penalizer)
+        except FitTimeout as error:
+            notes.append(str(error))
+            return _Fit({}, None, "heuristic", "timeout", str(error), tuple(notes))
         except (ConvergenceError, ValueError, np.linalg.LinAlgError) as error:
             notes.append(f"no convergence with penalizer {penalizer}: {type(error).__name__}")
             continue
@@ -348,10 +420,79 @@ def _thin(status: str, reason: str) -> _Fit:
     return _Fit({}, None, "heuristic", status, reason, (reason,))
 
 
+def _pareto_mean_log_likelihood(log_params: np.ndarray, patterns: Patterns) -> float:
+    from lifetimes import ParetoNBDFitter
+
+    ll = ParetoNBDFitter._conditional_log_likelihood(np.exp(log_params), patterns.frequency, patterns.recency,
+                                                     patterns.T)
+    return float(np.sum(patterns.weight * ll) / np.sum(patterns.weight))
+
+
+def _pareto_hessian(params: dict[str, float], patterns: Patterns, step: float = 1e-3) -> np.ndarray:
+    """Central-difference Hessian of the mean negative log-likelihood in the log-parameters (what
+    `lifetimes` computes with autograd for its other fitters)."""
+    centre = np.log([params[name] for name in PURCHASE_PARAMETERS[PARETO_NBD]])
+    shifts = np.eye(len(centre)) * step
+
+    def f(*moves: np.ndarray) -> float:
+        return -_pareto_mean_log_likelihood(centre + sum(moves), patterns)
+
+    size = len(centre)
+    hessian = np.empty((size, size))
+    for i, j in itertools.combinations_with_replacement(range(size), 2):
+        a, b = shifts[i], shifts[j]
+        hessian[i, j] = hessian[j, i] = (f(a, b) - f(a, -b) - f(-a, b) + f(-a, -b)) / (4 * step**2)
+    return hessian
+
+
+def _pareto_sample(x: np.ndarray, tx: np.ndarray, T: np.ndarray, size: int) -> Patterns:
+    """The patterns of a seeded random sample of at most `size` customers (all of them when fewer)."""
+    if len(x) <= size:
+        return group_patterns(x, tx, T)
+    keep = np.sort(np.random.default_rng(0).choice(len(x), size, replace=False))
+    return group_patterns(x[keep], tx[keep], T[keep])
+
+
+def _pareto_start(patterns: Patterns) -> np.ndarray:
+    """Pareto/NBD's starting point in `lifetimes`' scaled time: MBG/NBD's purchase-rate parameters
+    (r, alpha), which the two models share, and s = beta = 1 (lifetimes' own start is random around 1);
+    it saves about a third of the Nelder-Mead steps. All ones when MBG/NBD does not fit."""
+    from lifetimes import ModifiedBetaGeoFitter
+    from lifetimes.utils import ConvergenceError
+
+    try:
+        rates = ModifiedBetaGeoFitter().fit(patterns.frequency, patterns.recency, patterns.T, weights=patterns.weight)
+    except (ConvergenceError, ValueError, np.linalg.LinAlgError):
+        return np.ones(4)
+    return np.array([rates.params_["r"], rates.params_["alpha"] * rates._scale, 1.0, 1.0])
+
+
+def _fitter(model: str, penalizer: float, deadline: float):
+    """The `lifetimes` fitter of `model`; Pareto/NBD's raises FitTimeout past `deadline` (monotonic)."""
+    from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+
+    if model == BG_NBD:
+        return BetaGeoFitter(penalizer_coef=penalizer)
+    if model == MBG_NBD:
+        return ModifiedBetaGeoFitter(penalizer_coef=penalizer)
+
+    class DeadlineParetoFitter(ParetoNBDFitter):
+        def _negative_log_likelihood(self, *args):
+            if time.monotonic() > deadline:
+                raise FitTimeout("Pareto/NBD fit stopped at its time budget")
+            return ParetoNBDFitter._negative_log_likelihood(*args)
+
+    return DeadlineParetoFitter(penalizer_coef=penalizer)
+
+
 def fit_bgnbd(frequency, recency, T, config: FitConfig = FitConfig()) -> BgNbd:
     """Fit BG/NBD on the distinct patterns of per-customer (frequency, recency, T) given in days."""
-    from lifetimes import BetaGeoFitter
+    return fit_purchase_model(frequency, recency, T, config, BG_NBD)
 
+
+def fit_purchase_model(frequency, recency, T, config: FitConfig = FitConfig(), model: str = BG_NBD) -> BgNbd:
+    """Fit `model` (one of PURCHASE_MODELS) on the distinct patterns of (frequency, recency, T) in days."""
+    label = PURCHASE_MODEL_NAMES[model]
     x = np.asarray(frequency, dtype=float)
     tx, age = to_time_unit(recency, config.time_unit), to_time_unit(T, config.time_unit)
     patterns = group_patterns(x, tx, age)
@@ -363,26 +504,37 @@ def fit_bgnbd(frequency, recency, T, config: FitConfig = FitConfig()) -> BgNbd:
     elif np.sum(age) == 0:
         result = _thin("no_history", f"all {n} customers made their first purchase on the as-of date")
     elif n < config.min_customers or n_repeat < config.min_repeat_buyers:
-        result = _thin("too_thin", f"too thin to fit BG/NBD: {n} customers, {n_repeat} repeat buyers")
+        result = _thin("too_thin", f"too thin to fit {label}: {n} customers, {n_repeat} repeat buyers")
     else:
+        deadline = time.monotonic() + config.max_fit_seconds
 
         def fit(penalizer: float):
-            return BetaGeoFitter(penalizer_coef=penalizer).fit(
-                patterns.frequency, patterns.recency, patterns.T, weights=patterns.weight
+            if model != PARETO_NBD:
+                return _fitter(model, penalizer, deadline).fit(
+                    patterns.frequency, patterns.recency, patterns.T, weights=patterns.weight
+                )
+            sample = _pareto_sample(x, tx, age, config.pareto_max_customers)
+            fitter = _fitter(model, penalizer, deadline).fit(
+                sample.frequency, sample.recency, sample.T, weights=sample.weight,
+                initial_params=_pareto_start(sample),
             )
+            fitter._hessian_ = _pareto_hessian(fitter.params_.to_dict(), sample)
+            return fitter
 
-        result = _mle_with_penalty_retries(fit, ["r", "alpha", "a", "b"])
+        result = _mle_with_penalty_retries(fit, list(PURCHASE_PARAMETERS[model]))
     params = result.params if result.method != "heuristic" else {}
     notes = list(result.notes)
     if not params:
-        notes.append(f"BG/NBD falls back to the {BG_FALLBACK}")
+        notes.append(f"{label} falls back to the {BG_FALLBACK}")
     for note in notes:
-        warn(f"BG/NBD: {note}")
-    log_likelihood = (
-        bgnbd_log_likelihood(params, patterns.frequency, patterns.recency, patterns.T, patterns.weight)
-        if params
-        else float("nan")
-    )
+        warn(f"{label}: {note}")
+    log_likelihood = float("nan")
+    if params and model == PARETO_NBD:
+        log_likelihood = _pareto_mean_log_likelihood(np.log(list(params.values())), patterns) * n
+    elif params:
+        log_likelihood = (mbgnbd_log_likelihood if model == MBG_NBD else bgnbd_log_likelihood)(
+            params, patterns.frequency, patterns.recency, patterns.T, patterns.weight
+        )
     return BgNbd(
         params or None,
         result.log_params_cov if params else None,
@@ -396,6 +548,7 @@ def fit_bgnbd(frequency, recency, T, config: FitConfig = FitConfig()) -> BgNbd:
         result.status,
         result.reason,
         1.0 / (np.sum(x) + 0.5),
+        model,
     )
 
 
@@ -474,15 +627,17 @@ PARAMS_COLUMNS = [
 ]
 
 
-def params_table(bgnbd: BgNbd, gamma_gamma: GammaGamma, as_of: str) -> pd.DataFrame:
-    """One row per model parameter (PARAMS_COLUMNS), with the model's method, status and fallback.
+def params_table(bgnbd: BgNbd, gamma_gamma: GammaGamma, as_of: str, *purchase_models: BgNbd) -> pd.DataFrame:
+    """One row per model parameter (PARAMS_COLUMNS), with the model's method, status and fallback:
+    BG/NBD, any further `purchase_models` (the one chosen for scoring), Gamma-Gamma.
 
     A fallen-back model reports its heuristic's one parameter (`heuristic_repeat_rate`,
     `heuristic_mean_order_value`) with a null log-likelihood.
     """
     rows = []
     for model, fitted, time_unit, values in (
-        ("bg_nbd", bgnbd, bgnbd.time_unit, bgnbd.params or {"heuristic_repeat_rate": bgnbd.repeat_rate}),
+        *((m.model, m, m.time_unit, m.params or {"heuristic_repeat_rate": m.repeat_rate})
+          for m in (bgnbd, *purchase_models)),
         ("gamma_gamma", gamma_gamma, None, gamma_gamma.params
          or {"heuristic_mean_order_value": gamma_gamma.mean_order_value}),
     ):

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mercator.clv.engine import bgnbd_p_purchases, to_time_unit
+from mercator.clv.engine import PURCHASE_MODEL_NAMES, FitConfig, bgnbd_p_purchases, to_time_unit
 from mercator.clv.run import FREQUENCY_BINS, ClvRun
+from mercator.clv.selection import TIE_TOLERANCE
+
+MODEL_CHOICE = (
+    "BG/NBD, MBG/NBD and Pareto/NBD are fitted on the calibration period and predict each customer's"
+    " purchases in the holdout after it. The model with the lowest per-customer RMSE of predicted vs"
+    " actual holdout purchases scores: an expected count is what minimises squared error, so RMSE"
+    " rewards the right mean for each customer (MAE rewards the median, 0 for most customers)."
+    f" RMSEs within {TIE_TOLERANCE:g} (relative) go to the simpler model (BG/NBD, then MBG/NBD, then"
+    " Pareto/NBD); a model that fell back is not eligible, and when the chosen model's as-of fit falls"
+    " back the next one scores. BG/NBD lets customers drop out only after a repeat purchase, so it gives"
+    " every one-time buyer P(alive) = 1 whatever their recency; MBG/NBD (drop-out also right after the"
+    " first purchase) and Pareto/NBD (drop-out at any time) let it fall with recency. Pareto/NBD, the slow"
+    f" fit, runs on a seeded sample of at most {FitConfig().pareto_max_customers:,} customers (by default)."
+    " BG/NBD's parameters stay in the params"
+    " table for comparison with published results."
+)
+RECENCY_BANDS_DAYS = (0, 30, 90, 180, 360, 540, 720)
 
 INTERVAL_METHOD = (
     "Delta method on the log scale over the fitted parameters' uncertainty (inverse observed information"
@@ -50,7 +68,8 @@ def _holdout_plot(run: ClvRun, path: Path) -> None:
     table = run.validation.by_frequency
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(table["frequency"], table["actual"], marker="o", label="actual")
-    ax.plot(table["frequency"], table["predicted"], marker="s", label="BG/NBD predicted")
+    ax.plot(table["frequency"], table["predicted"], marker="s",
+            label=f"{PURCHASE_MODEL_NAMES[run.validation.chosen]} predicted")
     ax.set(
         xlabel=f"repeat purchases in calibration ({FREQUENCY_BINS - 1} = {FREQUENCY_BINS - 1}+)",
         ylabel=f"mean purchases in the {run.validation.holdout_days}-day holdout",
@@ -77,6 +96,33 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return header + "\n".join("| " + " | ".join(row) + " |" for row in cells.to_numpy().tolist())
 
 
+def _candidates_table(run: ClvRun) -> pd.DataFrame:
+    v = run.validation
+    return pd.DataFrame([
+        {"model": name, "method": c.model.method, "status": c.model.status,
+         "holdout_rmse": c.root_mean_squared_error if c.eligible else float("nan"),
+         "holdout_mae": c.mean_absolute_error if c.eligible else float("nan"),
+         "predicted": c.predicted_purchases if c.eligible else float("nan"),
+         "actual": c.actual_purchases, "fit_seconds": c.fit_seconds,
+         "scores": "yes" if name == run.purchase_model.model else ""}
+        for name, c in v.candidates.items()
+    ])
+
+
+def one_time_buyers_p_alive(run: ClvRun) -> pd.DataFrame:
+    """Mean P(alive) of customers without a repeat purchase, by days since their purchase."""
+    summary = run.summary.assign(p_alive=run.scores["p_alive"].to_numpy())
+    one_time = summary[summary["frequency"] == 0]
+    days = (one_time["T"] - one_time["recency"]).to_numpy(dtype=float)
+    band = np.digitize(days, RECENCY_BANDS_DAYS[1:])
+    labels = [f"{low}-{high}" for low, high in itertools.pairwise(RECENCY_BANDS_DAYS)]
+    labels.append(f"{RECENCY_BANDS_DAYS[-1]}+")
+    table = one_time.groupby(band)["p_alive"].agg(customers="size", mean_p_alive="mean").reset_index()
+    return table.assign(days_since_purchase=[labels[b] for b in table.pop("index")])[
+        ["days_since_purchase", "customers", "mean_p_alive"]
+    ]
+
+
 def _validation_facts(run: ClvRun) -> dict:
     if run.validation is None:
         return {}
@@ -84,6 +130,8 @@ def _validation_facts(run: ClvRun) -> dict:
     return {
         "holdout_days": v.holdout_days,
         "calibration_bgnbd_method": v.bgnbd.method,
+        "purchase_models": {name: {"status": c.model.status, **c.metrics()} for name, c in v.candidates.items()},
+        "chosen_on_holdout": v.chosen,
         "holdout_mean_absolute_error": v.mean_absolute_error,
         "holdout_root_mean_squared_error": v.root_mean_squared_error,
         "holdout_predicted_purchases": v.predicted_purchases,
@@ -103,6 +151,7 @@ def write_model_card(run: ClvRun, models_dir: Path) -> Path:
     facts = {
         "as_of": run.as_of,
         "bg_nbd_method": run.bgnbd.method,
+        "purchase_model": run.purchase_model.model,
         "gamma_gamma_method": run.gamma_gamma.method,
         "model_status": run.model_statuses.to_dict(orient="records"),
         "frequency_spend_correlation": run.gamma_gamma.frequency_spend_correlation,
@@ -121,8 +170,9 @@ def write_model_card(run: ClvRun, models_dir: Path) -> Path:
     lines = [
         f"# CLV model card, as of {run.as_of}",
         "",
-        "BG/NBD (purchases) and Gamma-Gamma (order value) fitted by maximum likelihood with `lifetimes`",
-        "on the distinct (frequency, recency, T) patterns weighted by customer count.",
+        f"{PURCHASE_MODEL_NAMES[run.purchase_model.model]} (purchases; chosen on the holdout, below) and",
+        "Gamma-Gamma (order value) fitted by maximum likelihood with `lifetimes` on the distinct",
+        "(frequency, recency, T) patterns weighted by customer count.",
         "",
         "## Data",
         f"- customers: {len(scores)}; repeat buyers: {run.bgnbd.n_repeat_buyers}",
@@ -135,7 +185,8 @@ def write_model_card(run: ClvRun, models_dir: Path) -> Path:
         _markdown_table(run.model_statuses.fillna("")),
         "",
         "## Parameters",
-        f"- BG/NBD method: `{run.bgnbd.method}`; Gamma-Gamma method: `{run.gamma_gamma.method}`",
+        f"- BG/NBD method: `{run.bgnbd.method}`; scoring purchase model: `{run.purchase_model.model}`"
+        f" (`{run.purchase_model.method}`); Gamma-Gamma method: `{run.gamma_gamma.method}`",
         "",
         _markdown_table(run.params.drop(columns=["status", "status_reason", "fallback"])),
         "",
@@ -158,8 +209,18 @@ def write_model_card(run: ClvRun, models_dir: Path) -> Path:
     if run.validation is not None:
         v = run.validation
         lines += [
+            f"## Purchase model choice ({v.holdout_days}-day holdout)",
+            MODEL_CHOICE,
+            "",
+            _markdown_table(_candidates_table(run)),
+            "",
+            "P(alive) of one-time buyers by days since their purchase:",
+            "",
+            _markdown_table(one_time_buyers_p_alive(run)),
+            "",
             f"## Holdout validation ({v.holdout_days} days before the as-of date)",
-            f"- purchases predicted {v.predicted_purchases:.1f}, actual {v.actual_purchases:.0f}",
+            f"- {PURCHASE_MODEL_NAMES[v.chosen]}: purchases predicted {v.predicted_purchases:.1f},"
+            f" actual {v.actual_purchases:.0f}",
             f"- per-customer MAE {v.mean_absolute_error:.4f}, RMSE {v.root_mean_squared_error:.4f}",
             "- churn (no purchase in 30 days) AUC on held-out customers: "
             + ", ".join(f"{name} {auc:.3f}" for name, auc in v.churn.holdout_auc.items()),

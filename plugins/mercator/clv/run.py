@@ -1,4 +1,10 @@
-"""One CLV run: validate on a calibration/holdout split before the as-of date, then fit and score at it."""
+"""One CLV run: validate on a calibration/holdout split before the as-of date, then fit and score at it.
+
+Validation fits BG/NBD, MBG/NBD and Pareto/NBD on the calibration period and picks the one that scores
+by its holdout error (mercator.clv.selection); at the as-of date BG/NBD is fitted (its parameters are
+reported for comparison with published results) and so is the best-ranked model, which scores (the
+next one when its as-of fit falls back).
+"""
 
 from __future__ import annotations
 
@@ -11,18 +17,23 @@ import pandas as pd
 from mercator.clv.churn import FALLBACK as CHURN_FALLBACK
 from mercator.clv.churn import ChurnModel, ChurnTiers, churn_tier, fit_churn_model
 from mercator.clv.engine import (
+    BG_NBD,
     PARAMS_COLUMNS,
+    PURCHASE_MODEL_NAMES,
+    PURCHASE_MODELS,
     BgNbd,
     ClvWarning,
     FitConfig,
     GammaGamma,
     fit_bgnbd,
     fit_gamma_gamma,
+    fit_purchase_model,
     params_table,
     to_time_unit,
     warn,
 )
 from mercator.clv.score import ScoreConfig, score_customers
+from mercator.clv.selection import Candidate, choose, fit_candidate, ranking, selection_params
 
 FREQUENCY_BINS = 8
 
@@ -36,10 +47,13 @@ class ClvConfig:
 
 @dataclass(frozen=True)
 class Validation:
-    """Models fitted on the calibration period and their errors on the holdout period after it."""
+    """Models fitted on the calibration period and their errors on the holdout period after it; the
+    errors, by_frequency and p_alive are the chosen purchase model's."""
 
     holdout_days: int
     bgnbd: BgNbd
+    candidates: dict[str, Candidate]
+    chosen: str
     by_frequency: pd.DataFrame
     mean_absolute_error: float
     root_mean_squared_error: float
@@ -53,6 +67,7 @@ class Validation:
 class ClvRun:
     as_of: str
     bgnbd: BgNbd
+    purchase_model: BgNbd
     gamma_gamma: GammaGamma
     summary: pd.DataFrame
     scores: pd.DataFrame
@@ -96,14 +111,25 @@ def validate(
         {"holdout_purchases": 0, "holdout_purchases_30d": 0}
     )
     x, tx, T = (joined[column].to_numpy(dtype=float) for column in ("frequency", "recency", "T"))
+    actual = joined["holdout_purchases"].to_numpy(dtype=float)
     with warnings.catch_warnings():  # the calibration fit's warnings repeat the as-of fit's
         warnings.simplefilter("ignore", ClvWarning)
-        bgnbd = fit_bgnbd(x, joined["recency"], joined["T"], config.fit)
+        candidates = {m: fit_candidate(m, joined, actual, holdout_days, config.fit) for m in PURCHASE_MODELS}
+    chosen = choose(candidates)
+    bgnbd, scoring = candidates[BG_NBD].model, candidates[chosen]
     unit_tx, unit_T = to_time_unit(tx, bgnbd.time_unit), to_time_unit(T, bgnbd.time_unit)
-    predicted = bgnbd.expected_purchases(to_time_unit(holdout_days, bgnbd.time_unit), x, unit_tx, unit_T)
-    actual = joined["holdout_purchases"].to_numpy(dtype=float)
-    p_alive = bgnbd.p_alive(x, unit_tx, unit_T)
-    p_no_purchase = bgnbd.p_no_purchase(to_time_unit(30, bgnbd.time_unit), x, unit_tx, unit_T)
+    predicted = scoring.predicted
+    p_alive = scoring.model.p_alive(x, unit_tx, unit_T)
+    t30 = to_time_unit(30, bgnbd.time_unit)
+    churn_scores = {
+        "one_minus_p_alive": 1.0 - bgnbd.p_alive(x, unit_tx, unit_T),
+        "bgnbd_p_no_purchase_30d": bgnbd.p_no_purchase(t30, x, unit_tx, unit_T),
+    }
+    if chosen != BG_NBD:
+        churn_scores |= {
+            f"{chosen}_one_minus_p_alive": 1.0 - p_alive,
+            f"{chosen}_p_no_purchase_30d": scoring.model.p_no_purchase(t30, x, unit_tx, unit_T),
+        }
     by_frequency = (
         pd.DataFrame(
             {"frequency": np.minimum(x, FREQUENCY_BINS - 1), "actual": actual, "predicted": predicted}
@@ -115,20 +141,34 @@ def validate(
     churn = fit_churn_model(
         joined,
         joined["holdout_purchases_30d"].to_numpy(),
-        {"one_minus_p_alive": 1.0 - p_alive, "bgnbd_p_no_purchase_30d": p_no_purchase},
+        churn_scores,
         seed=config.score.seed,
     )
     return Validation(
         holdout_days,
         bgnbd,
+        candidates,
+        chosen,
         by_frequency,
-        float(np.mean(np.abs(predicted - actual))),
-        float(np.sqrt(np.mean((predicted - actual) ** 2))),
-        float(predicted.sum()),
-        float(actual.sum()),
+        scoring.mean_absolute_error,
+        scoring.root_mean_squared_error,
+        scoring.predicted_purchases,
+        scoring.actual_purchases,
         churn,
         p_alive,
     )
+
+
+def scoring_model(summary: pd.DataFrame, bgnbd: BgNbd, ranked: list[str], config: FitConfig) -> BgNbd:
+    """The best-ranked purchase model whose as-of fit does not fall back; else BG/NBD (fitted or not)."""
+    for name in ranked:
+        model = bgnbd if name == BG_NBD else fit_purchase_model(
+            summary["frequency"], summary["recency"], summary["T"], config, name
+        )
+        if not model.is_fallback:
+            return model
+        warn(f"{PURCHASE_MODEL_NAMES[name]}, ranked on the holdout, fell back at the as-of date: the next scores")
+    return bgnbd
 
 
 def run_clv(
@@ -152,12 +192,19 @@ def run_clv(
         if calibration is not None and len(calibration) and holdout is not None and holdout_days:
             validation = validate(calibration, holdout, holdout_days, config)
         bgnbd = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], config.fit)
+        ranked = ranking(validation.candidates) if validation is not None else [BG_NBD]
+        purchase_model = scoring_model(summary, bgnbd, ranked, config.fit)
         gamma_gamma = fit_gamma_gamma(
             summary["frequency"], summary["monetary_value"], config.fit, summary.get("first_value")
         )
-        scores = score_customers(summary, bgnbd, gamma_gamma, config.score)
+        scores = score_customers(summary, purchase_model, gamma_gamma, config.score)
+        as_of_models = [purchase_model] if purchase_model is not bgnbd else []
+        tables = [params_table(bgnbd, gamma_gamma, as_of, *as_of_models)]
+        if validation is not None:
+            statuses = {m.model: m for m in (bgnbd, *as_of_models)}
+            tables.append(selection_params(validation.candidates, purchase_model.model, as_of, statuses))
         params = pd.concat(
-            [params_table(bgnbd, gamma_gamma, as_of), churn_params(validation, holdout_days, as_of)],
+            [*tables, churn_params(validation, holdout_days, as_of)],
             ignore_index=True,
         )
     notes = tuple(str(item.message) for item in caught if issubclass(item.category, ClvWarning))
@@ -170,4 +217,4 @@ def run_clv(
     risk = np.where(np.isfinite(risk), risk, scores["p_no_purchase_30d"].to_numpy(dtype=float))
     scores["churn_tier"] = churn_tier(risk, config.tiers)
     scores["as_of"] = as_of
-    return ClvRun(as_of, bgnbd, gamma_gamma, summary, scores, params, validation, notes)
+    return ClvRun(as_of, bgnbd, purchase_model, gamma_gamma, summary, scores, params, validation, notes)

@@ -104,11 +104,13 @@ def write_outputs(engine: Engine, scores: pd.DataFrame, params: pd.DataFrame) ->
 
 
 def run_summary(run: ClvRun) -> dict:
-    """What the task reports: methods, parameters, holdout error and churn AUC, warnings."""
+    """What the task reports: methods, the scoring purchase model, parameters, holdout errors (the
+    scoring model's and every candidate's) and churn AUC, warnings."""
     facts: dict = {
         "as_of": run.as_of,
         "customers": len(run.scores),
         "bg_nbd_method": run.bgnbd.method,
+        "purchase_model": run.purchase_model.model,
         "gamma_gamma_method": run.gamma_gamma.method,
         "model_status": {r.model: r.status for r in run.model_statuses.itertuples()},
         "params": {f"{r.model}.{r.parameter}": float(r.value) for r in run.params.itertuples()},
@@ -121,6 +123,7 @@ def run_summary(run: ClvRun) -> dict:
             "holdout_predicted_purchases": v.predicted_purchases,
             "holdout_actual_purchases": v.actual_purchases,
             "holdout_mean_absolute_error": v.mean_absolute_error,
+            "holdout_purchase_models": {name: c.metrics() for name, c in v.candidates.items()},
             "churn_holdout_auc": {k: float(a) for k, a in v.churn.holdout_auc.items() if np.isfinite(a)},
         }
     return facts

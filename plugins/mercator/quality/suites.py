@@ -387,7 +387,7 @@ _CLV_MARTS: tuple[SuiteSpec, ...] = (
             _has_rows(WARNING),
             _has_columns(("model", "parameter", "method", "value", "time_unit", "as_of", "n_customers",
                           "log_likelihood", "status", "status_reason", "fallback")),
-            _in_set("model", ("bg_nbd", "gamma_gamma", "churn"), WARNING),
+            _in_set("model", ("bg_nbd", "mbg_nbd", "pareto_nbd", "gamma_gamma", "churn"), WARNING),
             _in_set("method", ("mle", "mle_penalized", "logistic_regression", "heuristic"), WARNING),
             _not_null("value", WARNING),
             _at_least("value", 0, WARNING),

@@ -21,6 +21,17 @@ def test_holdout_validation_tracks_actual_purchases(run):
     assert (v.by_frequency["predicted"].diff().dropna() > 0).all()
 
 
+def test_holdout_choice_recovers_the_generator_and_is_recorded(run):
+    """The cohort is drawn from BG/NBD: BG/NBD has the lowest holdout RMSE, is chosen and scores."""
+    v = run.validation
+    assert v.chosen == run.purchase_model.model == "bg_nbd"
+    assert all(c.eligible for c in v.candidates.values())
+    rows = run.params[run.params["parameter"].isin(["chosen", "holdout_rmse"])]
+    table = rows.pivot(index="model", columns="parameter", values="value")
+    assert table["chosen"].to_dict() == {"bg_nbd": 1.0, "mbg_nbd": 0.0, "pareto_nbd": 0.0}
+    assert table["holdout_rmse"].idxmin() == "bg_nbd"
+
+
 def test_churn_regression_beats_chance_on_held_out_customers(run):
     auc = run.validation.churn.holdout_auc
     assert auc["logistic_regression"] > 0.7
@@ -44,7 +55,7 @@ def test_params_table_shape(run):
         "status_reason",
         "fallback",
     ]
-    assert set(table["model"]) == {"bg_nbd", "gamma_gamma", "churn"}
+    assert set(table["model"]) == {"bg_nbd", "mbg_nbd", "pareto_nbd", "gamma_gamma", "churn"}
     assert (table["as_of"] == "2024-06-30").all()
     statuses = run.model_statuses.set_index("model")
     assert (statuses["status"] == "fitted").all() and statuses["fallback"].isna().all()

@@ -16,10 +16,13 @@ import csv
 import json
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from mercator.clv.warehouse import fit, read_inputs
+from mercator.clv.churn import held_out, roc_auc
+from mercator.clv.engine import fit_bgnbd, fit_gamma_gamma
+from mercator.clv.warehouse import ClvInputs, read_inputs
 from mercator.engine import DuckDBEngine
 
 from tests.mercator.clv.warehouse_fixtures import ClvBuild, clv_build
@@ -38,12 +41,22 @@ def demo(tmp_path_factory) -> ClvBuild:
 
 
 @pytest.fixture(scope="module")
-def demo_run(demo):
+def demo_inputs(demo) -> ClvInputs:
     import duckdb
 
-    with duckdb.connect(str(demo.settings.warehouse), read_only=True) as con, warnings.catch_warnings():
+    with duckdb.connect(str(demo.settings.warehouse), read_only=True) as con:
+        return read_inputs(DuckDBEngine(con))
+
+
+@pytest.fixture(scope="module")
+def demo_fits(demo_inputs):
+    """BG/NBD and Gamma-Gamma refitted at as_of as fit_clv did (for their covariances)."""
+    summary = demo_inputs.summary
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit(read_inputs(DuckDBEngine(con)))
+        return (fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], demo_inputs.config.fit),
+                fit_gamma_gamma(summary["frequency"], summary["monetary_value"], demo_inputs.config.fit,
+                                summary["first_value"]))
 
 
 def kept_share(demo: ClvBuild) -> float:
@@ -55,17 +68,17 @@ def kept_share(demo: ClvBuild) -> float:
     return periods / true_orders
 
 
-def test_fitted_parameters_recover_the_demo_truth(demo, demo_run):
+def test_fitted_parameters_recover_the_demo_truth(demo, demo_fits):
     truth = json.loads((demo.landing / "truth" / "params.json").read_text())
     allowance = abs(math.log(kept_share(demo)))
     assert 0 < allowance < 0.3, "most true orders must reach a customer"
-    for model in (demo_run.bgnbd, demo_run.gamma_gamma):
+    for model in demo_fits:
         assert model.method == "mle"
         errors = np.sqrt(np.diag(model.log_params_cov))
         for (name, value), error in zip(model.params.items(), errors, strict=True):
             assert abs(math.log(value / truth[TRUTH_NAMES[name]])) < 4 * error + allowance, name
-    p = demo_run.bgnbd.params
-    cov = demo_run.bgnbd.log_params_cov
+    p = demo_fits[0].params
+    cov = demo_fits[0].log_params_cov
     rate_error = math.sqrt(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
     true_rate = truth["bgnbd_r"] / truth["bgnbd_alpha"] * kept_share(demo)
     assert abs(math.log(p["r"] / p["alpha"] / true_rate)) < 4 * rate_error + 0.1
@@ -73,7 +86,7 @@ def test_fitted_parameters_recover_the_demo_truth(demo, demo_run):
     assert stored["bg_nbd.alpha"] == pytest.approx(p["alpha"])
 
 
-def test_holdout_purchases_and_churn_auc(demo):
+def test_holdout_purchases_and_churn_auc(demo, demo_inputs, demo_fits):
     facts = demo.facts
     actual = facts["holdout_actual_purchases"]
     assert actual > 100
@@ -89,6 +102,44 @@ def test_holdout_purchases_and_churn_auc(demo):
     auc = facts["churn_holdout_auc"]
     assert auc["logistic_regression"] > 0.5 + 4 * chance_sd
     assert auc["bgnbd_p_no_purchase_30d"] > 0.5 + 4 * chance_sd
+    # the demo draws purchases from BG/NBD: its P(no purchase in 30 days) under the true parameters
+    # (alpha scaled by the kept share) is the best possible score; the regression must come close
+    truth = json.loads((demo.landing / "truth" / "params.json").read_text())
+    true_params = {"r": truth["bgnbd_r"], "alpha": truth["bgnbd_alpha"] / kept_share(demo),
+                   "a": truth["bgnbd_a"], "b": truth["bgnbd_b"]}
+    calibration = demo_inputs.calibration.merge(demo_inputs.holdout, on="customer_key")
+    x, tx, T = (calibration[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    test = held_out(len(calibration), demo_inputs.config.score.seed)
+    oracle = replace(demo_fits[0], params=true_params).p_no_purchase(30.0, x, tx, T)
+    churned = calibration["holdout_purchases_30d"].to_numpy() == 0
+    assert auc["logistic_regression"] > roc_auc(oracle[test], churned[test]) - 0.02
+
+
+def test_the_chosen_purchase_model_gives_one_time_buyers_a_p_alive_that_falls_with_recency(demo):
+    models = dict(demo.rows(
+        "select model, max(case when parameter = 'chosen' then value end) from marts.clv_model_params "
+        "where model in ('bg_nbd', 'mbg_nbd', 'pareto_nbd') group by model"
+    ))
+    assert models == {name: float(name == demo.facts["purchase_model"]) for name in ("bg_nbd", "mbg_nbd", "pareto_nbd")}
+    rmse = demo.facts["holdout_purchase_models"]
+    assert all("holdout_rmse" in metrics for metrics in rmse.values())
+    assert demo.facts["purchase_model"] != "bg_nbd", "BG/NBD gives one-time buyers P(alive) = 1"
+    by_recency = [p for _, p in demo.rows(
+        "select least(floor((s.t_days - s.recency_days) / 180), 3) as band, avg(c.p_alive) "
+        "from marts.customer_clv as c join intermediate.int_clv_summaries as s using (customer_key) "
+        "where s.summary_at = 'as_of' and s.frequency = 0 group by band order by band"
+    )]
+    assert len(by_recency) == 4 and all(np.diff(by_recency) < 0) and by_recency[-1] < 0.6
+
+
+def test_value_at_risk_is_the_largest_share_of_value_in_the_severe_tier(demo):
+    """Value at risk as the reports compute it (clv * (1 - p_alive) / p_alive), over the tier's value
+    if alive (clv / p_alive): the value-weighted P(dead) of each tier."""
+    share = dict(demo.rows(
+        "select churn_tier, sum(clv * (1 - p_alive) / p_alive) / sum(clv / p_alive) "
+        "from marts.customer_clv where p_alive > 0 group by churn_tier"
+    ))
+    assert share["severe"] > share["moderate"] > share["light"] > 0
 
 
 def test_churn_tiers_rank_by_churn_risk_in_their_shares(demo):

@@ -1,7 +1,8 @@
 {#-
-    Fitted BG/NBD and Gamma-Gamma parameters of the latest CLV run (or its fallback's), and the churn
-    model's holdout AUCs; each row carries its model's status (fitted = all is well), the reason and
-    the named fallback.
+    Fitted BG/NBD and Gamma-Gamma parameters of the latest CLV run (or its fallback's), the holdout
+    metrics of each purchase model (BG/NBD, MBG/NBD, Pareto/NBD) and which one scores (chosen), the
+    chosen model's parameters, and the churn model's holdout AUCs; each row carries its model's
+    status (fitted = all is well), the reason and the named fallback.
 -#}
 with
 
