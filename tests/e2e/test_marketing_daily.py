@@ -316,7 +316,10 @@ def test_every_audience_send_is_measured_against_its_holdout(run):
     as_of = con.execute("select max(as_of) from marts.customer_rfm").fetchone()[0]
     assert as_of == send_date + timedelta(days=WINDOW_DAYS)
     sends = con.execute("select audience, send_date, window_complete from marts.campaign_results").fetchall()
-    assert {d for _, d, _ in sends} <= {send_date, as_of} and len({a for a, d, _ in sends if d == send_date}) == 4
+    at_t = {a for a, d, _ in sends if d == send_date}
+    assert {d for _, d, _ in sends} <= {send_date, as_of} and at_t == {a for a, d, _, _ in assigned if d == send_date}
+    journeys = {j.name for j in JOURNEYS}
+    assert len(at_t - journeys) == 4  # every audience sent at T; journeys that enrolled someone are measured too
     assert all(complete == (d == send_date) for _, d, complete in sends)
     verdicts = {v for (v,) in con.execute("select verdict from marts.campaign_results").fetchall()}
     assert verdicts <= {"invalid", "under-powered", "inconclusive", "positive", "negative"}

@@ -112,12 +112,12 @@ def test_choice_is_the_lowest_holdout_rmse_with_near_ties_to_the_simpler_model(f
     assert choose({PARETO_NBD: failed}) == BG_NBD
 
 
-def test_selection_rows_record_metrics_fit_time_and_one_choice(fitted):
+def test_selection_rows_record_metrics_and_one_choice(fitted):
     candidates = {name: candidate(model, 0.4 + i / 10) for i, (name, model) in enumerate(fitted.items())}
     rows = selection_params(candidates, MBG_NBD, "2024-06-30", {})
     values = rows.set_index(["model", "parameter"])["value"]
     assert values.xs("chosen", level="parameter").to_dict() == {BG_NBD: 0.0, MBG_NBD: 1.0, PARETO_NBD: 0.0}
     assert values[(PARETO_NBD, "holdout_rmse")] == pytest.approx(0.6)
     assert set(rows["parameter"]) == {"holdout_rmse", "holdout_mae", "holdout_predicted_purchases",
-                                      "holdout_actual_purchases", "fit_seconds", "chosen"}
+                                      "holdout_actual_purchases", "chosen"}
     assert (rows["value"] >= 0).all() and rows["status"].eq("fitted").all()
