@@ -389,7 +389,8 @@ def sync_audience(
 
     A destination that delivers messages needs a `journal` (see mercator.activation.journal). `now`: the
     run's clock (ISO), which cap windows count back from and messages are recorded at (default: the
-    wall clock); `keep_decisions`: also keep each member's decision in activation.sync_decisions."""
+    wall clock); `keep_decisions`: keep each member's decision in activation.sync_decisions for the caller
+    (a journey's send step), which owns the holdout assignment: none is recorded here."""
     if destination.delivers_messages and journal is None:
         raise ValueError(f"{destination_id} delivers messages: the sync needs a journal")
     journal = journal if destination.delivers_messages else None
@@ -407,7 +408,7 @@ def sync_audience(
     with open_warehouse() as con:
         plan = _plan(con, inputs, spec.mode == "mirror",
                      not dry_run and destination.finds_contacts_by_email)
-        if not dry_run:
+        if not dry_run and not keep_decisions:  # a journey's step: the journey assigned its members at entry
             _record_assignments(con, inputs)
     counts = {"members": sum(plan.decisions.values()), "sent": len(plan.to_send),
               **{name: plan.decisions.get(name, 0) for name in DECISION_COUNTS}}
