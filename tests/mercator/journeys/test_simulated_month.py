@@ -240,7 +240,8 @@ def test_holdout_instances_are_skipped_and_never_messaged(month):
                                         " where audience = 'winback' and assignment = 'holdout'").fetchall()}
     assert recorded == holdout
     # assigned once, at entry, under the journey's name: the send steps' syncs record no assignment
-    assert {a for (a,) in con.execute("select distinct audience from activation.assignments").fetchall()} <= set(JOURNEYS)
+    audiences = con.execute("select distinct audience from activation.assignments").fetchall()
+    assert {a for (a,) in audiences} <= set(JOURNEYS)
     assert holdout == {"c23", "c25"}
     sent_to = {m["customer_key"] for m in month["delivered"]}
     assert not sent_to & holdout

@@ -6,7 +6,6 @@ import json
 
 import pytest
 import yaml
-
 from mercator.activation.destination import ConfigError
 from mercator.activation.runner import known_types
 from mercator.config import REPO_ROOT
