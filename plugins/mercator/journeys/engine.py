@@ -31,8 +31,9 @@ from mercator.activation import state as activation_state
 from mercator.activation.holdout import NO_CONTROL, ControlGroup
 from mercator.activation.runner import known_types, plan_tasks, run_task
 from mercator.activation.sync import OpenWarehouse
+from mercator.extract.sql import literal
 from mercator.journeys import state
-from mercator.journeys.entries import all_of, enter, sql_text
+from mercator.journeys.entries import all_of, enter
 from mercator.journeys.spec import DUE_SCHEMA, Journey, Step
 from mercator.warehouse import marts_as_of, run_clock
 
@@ -57,7 +58,7 @@ class JourneyRun:
 def _active(journey: Journey, index: int, customers: bool = False) -> str:
     """FROM clause: the journey's active instances `i` at step `index` (with their customer `c`)."""
     joined = " left join marts.dim_customers as c on c.customer_key = i.customer_key" if customers else ""
-    return (f"activation.journey_instances as i{joined} where i.journey = {sql_text(journey.name)}"
+    return (f"activation.journey_instances as i{joined} where i.journey = {literal(journey.name)}"
             f" and i.status = 'active' and i.step_index = {index}")
 
 
@@ -66,7 +67,7 @@ class _Evaluation:
 
     def __init__(self, journey: Journey, run: JourneyRun, clock: str) -> None:
         self.journey, self.run, self.clock = journey, run, clock
-        self.now = f"timestamptz {sql_text(clock)}"
+        self.now = f"timestamptz {literal(clock)}"
 
     def log(self, con, where: str, step: str, action: str, reason: str) -> None:
         """A state row per instance selected by `where` (a FROM clause over instances `i`)."""
@@ -85,7 +86,7 @@ class _Evaluation:
         conditions = [("exists (select 1 from marts.fct_orders as o where o.customer_key = i.customer_key"
                        " and cast(o.ordered_at as timestamptz) >= i.entered_at)", "'purchased'")] \
             if self.journey.exit.purchased else []
-        conditions += [(f"coalesce(({c}), false)", sql_text(f"exit condition: {c}")) for c in self.journey.exit.when]
+        conditions += [(f"coalesce(({c}), false)", literal(f"exit condition: {c}")) for c in self.journey.exit.when]
         if not conditions:
             return
         reason = "case " + " ".join(f"when {c} then {r}" for c, r in conditions) + " end"
@@ -93,7 +94,7 @@ class _Evaluation:
             select i.instance_id, {reason} as reason from {_active(self.journey, index, customers=True)}
                 and ({" or ".join(c for c, _ in conditions)})""")
         where = f"activation.journey_instances as i join journey_exiting as x using (instance_id)" \
-                f" where i.journey = {sql_text(self.journey.name)}"
+                f" where i.journey = {literal(self.journey.name)}"
         self.log(con, where, step.id, "exited", "x.reason")
         con.execute(f"""update activation.journey_instances as i set status = 'exited', end_reason = x.reason,
                 ended_at = {self.now}, updated_run_id = ?
@@ -119,8 +120,8 @@ class _Evaluation:
         for branch, target, taken in (("then", step.split.then, "s.taken"), ("else", step.split.otherwise,
                                                                            "not s.taken")):
             where = (f"activation.journey_instances as i join journey_split as s using (instance_id)"
-                     f" where i.journey = {sql_text(self.journey.name)} and {taken}")
-            self.log(con, where, step.id, "split", sql_text(f"{branch}: {target}"))
+                     f" where i.journey = {literal(self.journey.name)} and {taken}")
+            self.log(con, where, step.id, "split", literal(f"{branch}: {target}"))
             self.move(con, where, self.journey.index(target), "i.step_since")
 
     def skip_unsendable(self, con, index: int, step: Step) -> None:
@@ -166,7 +167,7 @@ class _Evaluation:
                     [self.run.run_id, audience])
         for rank, action, reason in ((3, "sent", "null"), (1, "skipped", "o.reason"), (2, "pending", "o.reason")):
             where = (f"activation.journey_instances as i join journey_sent as o using (customer_key)"
-                     f" where i.journey = {sql_text(self.journey.name)} and i.status = 'active'"
+                     f" where i.journey = {literal(self.journey.name)} and i.status = 'active'"
                      f" and i.step_index = {index} and o.rank = {rank}")
             self.log(con, where, step.id, action, reason)
             if rank == 3:
@@ -177,7 +178,7 @@ class _Evaluation:
                 self.move(con, where, self.journey.following(index), self.now)
 
     def complete(self, con) -> None:
-        where = (f"activation.journey_instances as i where i.journey = {sql_text(self.journey.name)}"
+        where = (f"activation.journey_instances as i where i.journey = {literal(self.journey.name)}"
                  f" and i.status = 'active' and i.step_index >= {len(self.journey.steps)}")
         self.log(con, where, "end", "completed", "null")
         con.execute(f"""update activation.journey_instances set status = 'completed', ended_at = {self.now},

@@ -14,11 +14,8 @@ activation.assignments under the journey's name. The caller holds the transactio
 from __future__ import annotations
 
 from mercator.activation.holdout import ControlGroup, holdout_bucket_sql
+from mercator.extract.sql import literal
 from mercator.journeys.spec import Journey
-
-
-def sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def all_of(conditions: list[str]) -> str:
@@ -27,18 +24,18 @@ def all_of(conditions: list[str]) -> str:
 
 
 def _candidates_sql(journey: Journey, clock: str, as_of: str) -> str:
-    name = sql_text(journey.name)
+    name = literal(journey.name)
     if journey.entry.event:
         return f"""
             select e.customer_key, e.event_id as entry_key, cast(e.occurred_at as timestamptz) as entered_at
             from marts.customer_journey_events as e
-            where e.event_name = {sql_text(journey.entry.event)}
-                and cast(e.occurred_at as timestamptz) <= timestamptz {sql_text(clock)}
+            where e.event_name = {literal(journey.entry.event)}
+                and cast(e.occurred_at as timestamptz) <= timestamptz {literal(clock)}
                 and not exists (select 1 from activation.journey_entries as s
                                 where s.journey = {name} and s.entry_key = e.event_id)"""
     return f"""
-        select m.customer_key, m.customer_key || '@' || {sql_text(as_of)} as entry_key,
-            timestamptz {sql_text(clock)} as entered_at
+        select m.customer_key, m.customer_key || '@' || {literal(as_of)} as entry_key,
+            timestamptz {literal(clock)} as entered_at
         from ({_members_sql(journey)}) as m
         where m.customer_key not in (select customer_key from activation.journey_members where journey = {name})"""
 
@@ -46,18 +43,18 @@ def _candidates_sql(journey: Journey, clock: str, as_of: str) -> str:
 def _members_sql(journey: Journey) -> str:
     """The segment's customers now."""
     segment = journey.entry.segment
-    values = ", ".join(sql_text(v) for v in segment.values)
+    values = ", ".join(literal(v) for v in segment.values)
     return (f"select distinct customer_key from {segment.relation}"
             f" where cast({segment.column} as varchar) in ({values}) and customer_key is not null")
 
 
 def _judged_sql(journey: Journey, clock: str, first_run: bool) -> str:
-    name = sql_text(journey.name)
+    name = literal(journey.name)
     baseline = "true" if first_run and journey.enrollment == "future" else "false"
     stale = "false"
     if journey.entry.max_age_hours:
         seconds = int(journey.entry.max_age_hours * 3600)
-        stale = f"k.entered_at < timestamptz {sql_text(clock)} - interval '{seconds} seconds'"
+        stale = f"k.entered_at < timestamptz {literal(clock)} - interval '{seconds} seconds'"
     if journey.reentry.policy == "cooldown":
         seconds = int(journey.reentry.cooldown_days * 86400)
         reentry = f"when k.entered_at < p.last_entered_at + interval '{seconds} seconds' then 'cooldown'"
@@ -92,7 +89,7 @@ def _judged_sql(journey: Journey, clock: str, first_run: bool) -> str:
 
 def enter(con, journey: Journey, run_id: str, clock: str, as_of: str, control: ControlGroup) -> tuple[int, int]:
     """Judge this run's candidates and create the entered instances; (candidates, entered)."""
-    name = sql_text(journey.name)
+    name = literal(journey.name)
     [(first_run,)] = con.execute("select count(*) = 0 from activation.journey_runs where journey = ?",
                                  [journey.name]).fetchall()
     con.execute(f"create or replace temp table journey_candidates as {_candidates_sql(journey, clock, as_of)}")
@@ -115,7 +112,7 @@ def enter(con, journey: Journey, run_id: str, clock: str, as_of: str, control: C
             entered_at, ?
         from journey_entered on conflict do nothing""", [as_of, run_id, run_id])
     con.execute(f"""insert into activation.journey_steps
-        select {name}, instance_id, customer_key, 'entry', 'entered', assignment, ?, timestamptz {sql_text(clock)}
+        select {name}, instance_id, customer_key, 'entry', 'entered', assignment, ?, timestamptz {literal(clock)}
         from journey_entered on conflict do nothing""", [run_id])
     _record_assignments(con, journey, run_id, as_of)
     if journey.entry.segment:
