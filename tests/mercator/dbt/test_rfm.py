@@ -1,5 +1,6 @@
-"""customer_rfm: values from countable orders, rank-based scores with ties, segments from the seed;
-the at-risk email audience; as_of and the segment history snapshot."""
+"""customer_rfm: values from countable orders, rank-based R and M scores with ties, F scores from the
+frequency bins seed, segments from the seed; the at-risk email audience; as_of and the segment history
+snapshot."""
 
 from __future__ import annotations
 
@@ -48,6 +49,14 @@ def rank_scores(values: dict[str, object], descending: bool = False) -> dict[str
     return scores
 
 
+def bin_scores(build: Build, frequencies: dict[str, int]) -> dict[str, int]:
+    """The f_score of the seed rfm_frequency_bins row holding each frequency (empty max: no bound)."""
+    with (build.project / "seeds" / "rfm_frequency_bins.csv").open() as f:
+        bins = [(int(r["f_score"]), int(r["frequency_min"]), int(r["frequency_max"] or 10**9))
+                for r in csv.DictReader(f)]
+    return {key: next(score for score, low, high in bins if low <= n <= high) for key, n in frequencies.items()}
+
+
 def seed_segment(build: Build, r_score: int, fm_score: int) -> list[str]:
     with (build.project / "seeds" / "rfm_segments.csv").open() as f:
         return [
@@ -77,13 +86,14 @@ def test_rfm_values_come_from_countable_orders_up_to_latest_order_date() -> None
 
 
 def test_scores_rank_customers_and_ties_share_scores() -> None:
-    rows = rfm(orders_build())
+    build = orders_build()
+    rows = rfm(build)
     assert {k: r[3] for k, r in rows.items()} == rank_scores(
         {k: r[0] for k, r in rows.items()}, descending=True
     )
-    assert {k: r[4] for k, r in rows.items()} == rank_scores({k: r[1] for k, r in rows.items()})
+    assert {k: r[4] for k, r in rows.items()} == bin_scores(build, {k: r[1] for k, r in rows.items()})
     assert {k: r[5] for k, r in rows.items()} == rank_scores({k: r[2] for k, r in rows.items()})
-    loyal = {rows[order_customer(orders_build(), f"{email}-0")][:6] for email in AUDIENCE_CASES}
+    loyal = {rows[order_customer(build, f"{email}-0")][:6] for email in AUDIENCE_CASES}
     assert len(loyal) == 1, "identical buyers must get identical values and scores"
 
 

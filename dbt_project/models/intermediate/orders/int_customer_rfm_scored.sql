@@ -1,9 +1,10 @@
 {#-
     RFM values and scores 1-5 per customer with countable orders up to the as-of date.
-    score = least(5, 1 + floor(5 * p)), p = (rank - 1) / (customers - 1): percent_rank() computed
-    exactly (0 for a single customer).
-    Equal values share a rank and so a score. F and M rank ascending; R ranks recency_days descending,
-    so the most recent buyers score 5. fm_score = round half up of (f_score + m_score) / 2.
+    R and M: score = least(5, 1 + floor(5 * p)), p = (rank - 1) / (customers - 1): percent_rank()
+    computed exactly (0 for a single customer). Equal values share a rank and so a score. M ranks
+    ascending; R ranks recency_days descending, so the most recent buyers score 5.
+    F: the bin of seed rfm_frequency_bins that holds the frequency (quintiles of a count where most
+    customers buy once would leave F2 and F3 empty). fm_score = round half up of (f_score + m_score) / 2.
     monetary sums orders priced in the reporting currency (0 when none is); unpriced_order_count
     counts the orders left out for want of an exchange rate (they still count in frequency).
 -#}
@@ -12,6 +13,12 @@ with
 countable_orders as (
 
     select * from {{ ref('int_orders_countable') }}
+
+),
+
+frequency_bins as (
+
+    select * from {{ ref('rfm_frequency_bins') }}
 
 ),
 
@@ -36,7 +43,6 @@ ranked as (
         customer_values.*,
         count(*) over () as customers,
         rank() over (order by customer_values.recency_days desc) as r_rank,
-        rank() over (order by customer_values.frequency) as f_rank,
         rank() over (order by customer_values.monetary) as m_rank
     from customer_values
 
@@ -50,9 +56,13 @@ scored as (
     select
         ranked.*,
         {{ score | replace('RANK', 'ranked.r_rank') }} as r_score,
-        {{ score | replace('RANK', 'ranked.f_rank') }} as f_score,
+        frequency_bins.f_score,
         {{ score | replace('RANK', 'ranked.m_rank') }} as m_score
     from ranked
+    left join frequency_bins
+        on
+            ranked.frequency >= frequency_bins.frequency_min
+            and (frequency_bins.frequency_max is null or ranked.frequency <= frequency_bins.frequency_max)
 
 ),
 
