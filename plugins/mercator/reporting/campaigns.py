@@ -12,6 +12,9 @@ Each source may be missing (its columns then show a dash; with none of them, the
   `marts.customer_identities`. Recipients who resolve to no treated member are counted apart.
 - `marts.campaign_results`: treatment against holdout, lifts with intervals and verdicts.
 
+Above them, each audience's and destination's latest sync run (`collect_syncs`): its status and
+counts from members to failures, as activation recorded them.
+
 Aggregates only: no address, phone, name or customer key leaves the SQL.
 """
 
@@ -69,6 +72,22 @@ select name, send_date,
 from matched
 group by all
 """
+
+
+SYNC_COUNTS = ("members", "sent", "delivered", "unchanged", "held_out", "control_group", "capped",
+               "unconsented", "suppressed", "failed")
+SYNCS_SQL = f"""
+select audience, destination, status, reason, cast(started_at as date) as started_on, {", ".join(SYNC_COUNTS)}
+from activation.sync_runs
+where not dry_run
+qualify row_number() over (partition by audience, destination order by started_at desc, run_id desc) = 1
+order by audience, destination
+"""
+
+
+def collect_syncs(con) -> list[dict]:
+    """The latest sync run (dry runs left out) of each audience and destination."""
+    return rows(con, SYNCS_SQL) if table_exists(con, "activation.sync_runs") else []
 
 
 @dataclass

@@ -98,3 +98,36 @@ def interval_chart(point: float | None, low: float | None, high: float | None, s
         f'<line x1="{x(low):.1f}" y1="{mid}" x2="{x(high):.1f}" y2="{mid}" stroke="{colour}" stroke-width="3"/>'
         f'<circle cx="{x(point):.1f}" cy="{mid}" r="3.5" fill="{colour}"/></svg>'
     )
+
+
+def week_bars(weeks: list[str], series: list[tuple[str, str, list]], label: str, fmt: str = "{:,.0f}",
+              width: int = 560, height: int = 150) -> Markup:
+    """Stacked bars, one per week (`weeks`: each week's last day), of the series (name, colour,
+    values); each bar's tooltip gives its week and value."""
+    if not weeks:
+        return Markup("")
+    left, bottom, top = 48, 18, 8
+    totals = [sum(float(s[2][i] or 0) for s in series) for i in range(len(weeks))]
+    peak = max(totals) or 1.0
+    step = (width - left) / len(weeks)
+    plot = height - bottom - top
+    parts = [f'<svg class="chart weekly" viewBox="0 0 {width} {height}" width="100%" role="img" '
+             f'aria-label="{escape(label)}">',
+             f'<text x="{left - 6}" y="{top + 8}" text-anchor="end" class="axis">{fmt.format(peak)}</text>'
+             f'<text x="{left - 6}" y="{top + plot}" text-anchor="end" class="axis">0</text>'
+             f'<line x1="{left}" y1="{top + plot}" x2="{width}" y2="{top + plot}" stroke="{TRACK}"/>']
+    for i, week in enumerate(weeks):
+        y = top + plot
+        for name, colour, values in series:
+            value = float(values[i] or 0)
+            h = plot * value / peak
+            y -= h
+            parts.append(f'<rect x="{left + i * step + 1:.1f}" y="{y:.1f}" width="{max(step - 2, 1):.1f}" '
+                         f'height="{h:.1f}" fill="{colour}"><title>week to {week}: {escape(name)} '
+                         f'{fmt.format(value)}</title></rect>')
+    for i in (0, len(weeks) - 1):
+        anchor = "start" if i == 0 else "end"
+        x = left + (i if i == 0 else i + 1) * step
+        parts.append(f'<text x="{x:.1f}" y="{height - 4}" text-anchor="{anchor}" class="axis">{weeks[i]}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -11,15 +11,21 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from mercator.reporting.alerts import collect_alerts
 from mercator.reporting.attribution import AttributionData, collect_attribution, model_comparison_chart
-from mercator.reporting.campaigns import Campaign, collect_campaigns, lift_chart
-from mercator.reporting.charts import rfm_heatmap, segment_bars
+from mercator.reporting.campaigns import SYNC_COUNTS, Campaign, collect_campaigns, collect_syncs, lift_chart
+from mercator.reporting.charts import BAR, rfm_heatmap, segment_bars, week_bars
 from mercator.reporting.clv import ClvData, clv_histogram, collect_clv, model_warnings, p_alive_chart, tier_bars
+from mercator.reporting.cohorts import Cohort, collect_cohorts
 from mercator.reporting.health import GATE_TASKS, run_health, write_run_status
+from mercator.reporting.kpis import Trends, collect_trends
 from mercator.reporting.metrics import DashboardData, collect
+from mercator.reporting.migration import Migration, collect_migration
 from mercator.reporting.sections import SECTIONS, arrange, save_last_good
+from mercator.reporting.tiles import tiles
 
 DATA_DOCS = Path("quality") / "data_docs" / "index.html"
+NEW, RETURNING = "#d08c2f", BAR
 
 
 def _fmt(value, pattern: str) -> str:
@@ -34,10 +40,23 @@ def _tiles(data: DashboardData) -> list[tuple[str, str]]:
         ("Customers", _fmt(data.customers, "{:,}")),
         ("Orders", _fmt(data.orders, "{:,}")),
         ("Net revenue", revenue),
-        ("Repeat rate", _fmt(data.repeat_rate, "{:.1%}")),
         ("Quarantined rows", _fmt(data.quarantined_rows, "{:,}")),
         ("As of", data.as_of or "–"),
     ]
+
+
+def _week_charts(trends: Trends | None, currency: str) -> dict[str, Markup]:
+    if not trends:
+        return {}
+    weeks = [w.last_day.isoformat() for w in trends.weeks]
+    money = f"{currency} revenue" if currency else "net revenue"
+    return {
+        "revenue": week_bars(weeks, [(money, BAR, [w.revenue for w in trends.weeks])], "Net revenue by week"),
+        "orders": week_bars(weeks, [("orders", BAR, [w.orders for w in trends.weeks])], "Orders by week"),
+        "customers": week_bars(weeks, [("new", NEW, [w.new_customers for w in trends.weeks]),
+                                       ("returning", RETURNING, [w.returning_buyers for w in trends.weeks])],
+                               "New and returning customers by week"),
+    }
 
 
 def _environment() -> Environment:
@@ -51,11 +70,22 @@ def render_sections(
     clv: ClvData | None = None,
     clv_models: list[dict] | None = None,
     campaigns: list[Campaign] | None = None,
+    trends: Trends | None = None,
+    cohorts: list[Cohort] | None = None,
+    migration: Migration | None = None,
+    syncs: list[dict] | None = None,
 ) -> dict[str, Markup]:
     """Each section's HTML fragment from this run's numbers, in page order."""
     context = {
         "data": data,
         "tiles": _tiles(data),
+        "trends": trends,
+        "kpi_tiles": tiles(trends, data.currency) if trends else [],
+        "week_charts": _week_charts(trends, data.currency),
+        "cohorts": cohorts or [],
+        "migration": migration,
+        "syncs": syncs or [],
+        "sync_counts": SYNC_COUNTS,
         "bars": segment_bars(data.segments),
         "heatmap": rfm_heatmap(data.heatmap),
         "attribution": attribution,
@@ -102,16 +132,23 @@ def build_dashboard(
         clv = collect_clv(con)
         clv_models = model_warnings(con)
         campaigns = collect_campaigns(con)
+        trends = collect_trends(con, data.as_of)
+        cohorts = collect_cohorts(con, data.as_of)
+        migration = collect_migration(con, data.as_of)
+        syncs = collect_syncs(con)
+        alerts = collect_alerts(con)
     health = run_health(reports_dir / "quality", run_id, task_states)
     marts_gate = health.gates.get("marts")
     env = _environment()
-    slots = arrange(render_sections(env, data, attribution, clv, clv_models, campaigns), marts_gate, reports_dir)
+    fragments = render_sections(env, data, attribution, clv, clv_models, campaigns, trends, cohorts, migration, syncs)
+    slots = arrange(fragments, marts_gate, reports_dir)
     warnings = warning_lines(clv_models)
     docs = DATA_DOCS.as_posix() if (reports_dir / DATA_DOCS).exists() else None
     target = reports_dir / "dashboard.html"
     tmp = target.with_suffix(".html.tmp")
     html = env.get_template("dashboard.html.j2").render(
-        data=data, slots=slots, health=health, gate_tasks=GATE_TASKS, warnings=warnings, data_docs=docs
+        data=data, slots=slots, health=health, gate_tasks=GATE_TASKS, warnings=warnings, data_docs=docs,
+        alerts=alerts,
     )
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(target)

@@ -19,13 +19,16 @@ from mercator.reporting.health import NOT_RUN, PASSED, Gate
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "overview": ("marts.dim_customers", "marts.fct_orders", "marts.customer_rfm"),
+    "trends": ("marts.fct_orders",),
+    "migration": ("marts.customer_rfm",),
     "clv": ("marts.customer_clv", "marts.clv_model_params", "marts.customer_lifecycle", "marts.dim_customers",
             "marts.customer_rfm"),
     "attribution": ("marts.attribution_paths", "marts.attribution_credits", "marts.attribution_by_channel",
                     "marts.attribution_by_channel_daily", "marts.channel_performance"),
     "campaigns": ("marts.campaign_results", "marts.fct_orders", "marts.customer_identities"),
 }
-TITLES = {"overview": "Customers, orders and RFM segments", "clv": "Customer value", "attribution": "Attribution",
+TITLES = {"overview": "Customers, orders and RFM segments", "trends": "Weekly trends and cohorts",
+          "migration": "RFM segment migration", "clv": "Customer value", "attribution": "Attribution",
           "campaigns": "Campaigns"}
 CURRENT, LAST_GOOD, WITHHELD = "current", "last_good", "withheld"
 LAST_GOOD_DIR = "last_good"
