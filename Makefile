@@ -25,10 +25,10 @@ export MERCATOR_AS_OF := $(AS_OF)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run demo test lint bench events clean
+.PHONY: help setup run demo chromium test report-pdf lint bench events clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  options: make run LANDING=<dir> WAREHOUSE=<file.duckdb> AS_OF=<YYYY-MM-DD> DRY_RUN=1 TARGET=duckdb|spark RUN_LOGS=<dir>"
 
 setup: $(STAMP) ## create .venv and install pinned dependencies (quick when nothing changed)
@@ -55,8 +55,17 @@ run: demo ## run the whole pipeline through Airflow and print a summary
 	$(PY) -m mercator.summary; \
 	exit $$status
 
-test: setup ## install and run the whole test suite (a pytest-xdist worker per core)
+chromium: ## install Debian's Chromium (the dashboard's browser tests and PDF) when it is missing
+	@test -x /usr/bin/chromium || ! command -v apt-get > /dev/null || { \
+	  echo "installing chromium (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null 2>&1 \
+	    || { apt-get update -qq > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }; }
+
+test: setup chromium ## install and run the whole test suite (a pytest-xdist worker per core)
 	$(BIN)/pytest -n auto --dist loadgroup --no-loadscope-reorder --durations=20
+
+report-pdf: setup chromium ## print reports/dashboard.html to reports/dashboard.pdf with headless Chromium
+	$(PY) -m mercator.reporting.browser reports/dashboard.html reports/dashboard.pdf
 
 lint: setup ## ruff on Python, sqlfluff on dbt models
 	$(BIN)/ruff check plugins dags tests bench
@@ -69,5 +78,6 @@ events: setup ## receive SendGrid and Twilio webhooks into LANDING (docs/events.
 	$(PY) -m mercator.events serve --landing $(MERCATOR_LANDING)
 
 clean: ## remove generated state (warehouse, demo data, Airflow DB, reports)
-	rm -rf data warehouse airflow.db logs dbt_project/target reports/dashboard.html reports/outbox reports/quality \
+	rm -rf data warehouse airflow.db logs dbt_project/target reports/dashboard.html reports/dashboard.pdf reports/outbox \
+	  reports/quality reports/test_artefacts \
 	  reports/last_good reports/run_status.json reports/ad_audiences

@@ -79,8 +79,8 @@ def sparkline(kpi: Kpi, points: list[tuple[str, object]], currency: str = "", wi
         return x, height - pad - (height - 2 * pad) * (v - low) / span
 
     line = " ".join("{:.1f},{:.1f}".format(*xy(i, v)) for i, v in known)
-    parts = [f'<svg class="chart spark" viewBox="0 0 {width} {height}" width="100%" height="{height}" '
-             f'preserveAspectRatio="none" role="img" aria-label="{escape(kpi.label)}, weekly">'
+    parts = [f'<svg class="chart spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             f'role="img" aria-label="{escape(kpi.label)}, weekly">'
              f'<polyline points="{line}" fill="none" stroke="#3b6ea5" stroke-width="1.5"/>']
     for i, v in known:
         x, y = xy(i, v)
