@@ -144,7 +144,8 @@ def test_failed_sections_show_the_first_runs_numbers_labelled_with_its_as_of_dat
     html = (sandbox.reports / "dashboard.html").read_text()
     first_run = dag_runs[0]["run_id"]
     shown = dict(re.findall(r'<div class="slot" data-section="(\w+)" data-shown="(\w+)">', html))
-    assert shown == {"overview": "last_good", "clv": "last_good", "campaigns": "last_good", "attribution": "current"}
+    assert shown == {"overview": "last_good", "trends": "last_good", "migration": "last_good", "clv": "last_good",
+                     "campaigns": "last_good", "attribution": "current"}
     label = f"Last good numbers, as of {FIRST_AS_OF} (run {first_run}), not from this run"
     assert html.count(label) == sum(v == "last_good" for v in shown.values())  # one per section
     assert f'data-kpi="As of">{FIRST_AS_OF}<' in html

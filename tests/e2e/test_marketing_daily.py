@@ -159,6 +159,8 @@ def test_rfm_covers_every_customer_with_countable_orders(run):
     ).fetchone()
     assert rows[0] == rows[1] == expected == rows[4]
     assert (rows[2], rows[3]) == (1, 5)
+    f_scores = {f for (f,) in con.execute("select distinct f_score from marts.customer_rfm").fetchall()}
+    assert f_scores == {1, 2, 3, 4, 5}, "the R x F heatmap has an empty F column"
 
 
 def test_orders_are_grouped_into_customers_as_the_data_allows(run):
