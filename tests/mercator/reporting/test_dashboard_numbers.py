@@ -106,12 +106,16 @@ def test_weekly_table_counts_revenue_orders_new_and_returning(page):
         buyers = {o.customer for o in orders if o.customer}
         row = re.search(rf'<tr data-week="{last}">.*?</tr>', page, re.S).group(0)
         cells = dict(re.findall(r'data-metric="(\w+)">([^<]*)<', row))
+        new = sum(1 for d in history.values() if first <= d[0] <= last)
+        returning = sum(1 for k in buyers if history[k][0] < first)
         assert cells == {
             "revenue": f"{sum((o.amount or 0 for o in orders), Decimal(0)):,.2f}",
             "orders": f"{len(orders):,}",
-            "new": f"{sum(1 for d in history.values() if first <= d[0] <= last):,}",
-            "returning": f"{sum(1 for k in buyers if history[k][0] < first):,}",
+            "new": f"{new:,}",
+            "returning": f"{returning:,}",
         }, last
+        for bar in (f"orders {len(orders):,}", f"new {new:,}", f"returning {returning:,}"):  # the charts' tooltips
+            assert f"<title>week to {last}: {bar}</title>" in page, (last, bar)
 
 
 def test_cohort_triangle_counts_customers_and_leaves_incomplete_months_blank(page):
