@@ -10,7 +10,7 @@ reporting currency; ad spend is `staging.stg_ads__spend` by its date (no spend t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from mercator.warehouse import rows, table_exists
@@ -35,41 +35,48 @@ customers as (
     from numbered
     group by customer_key
 ),
-periods as (
-    select range as period, cast($as_of - cast(range * $days + $days - 1 as integer) as date) as first_day,
-        cast($as_of - cast(range * $days as integer) as date) as last_day
-    from range($count)
-),
+periods as (select * from (values {periods}) as p(days, period, first_day, last_day)),
 sales as (
-    select p.period, coalesce(sum(o.amount), 0) as revenue, count(o.day) as orders,
+    select p.days, p.period, coalesce(sum(o.amount), 0) as revenue, count(o.day) as orders,
         count(o.amount) as priced_orders, count(distinct o.customer_key) as buyers,
         count(distinct o.customer_key) filter (where c.first_order_day < p.first_day) as returning_buyers
     from periods as p
-    left join orders as o on o.day between p.first_day and p.last_day
+    left join (select * from orders where day >= (select min(first_day) from periods)) as o
+        on o.day between p.first_day and p.last_day
     left join customers as c on c.customer_key = o.customer_key
-    group by p.period
+    group by p.days, p.period
+),
+first_orders as (select first_order_day as day, count(*) as n from customers group by 1),
+second_orders as (
+    select second_order_day as day, count(*) as n from customers where second_order_day is not null group by 1
 ),
 to_date as (
-    select p.period,
-        count(c.customer_key) filter (where c.first_order_day >= p.first_day) as new_customers,
-        count(c.customer_key) as customers_to_date,
-        count(c.customer_key) filter (where c.second_order_day <= p.last_day) as repeat_customers_to_date
+    select p.days, p.period, cast(coalesce(sum(f.n) filter (where f.day >= p.first_day), 0) as bigint)
+            as new_customers,
+        cast(coalesce(sum(f.n), 0) as bigint) as customers_to_date
     from periods as p
-    left join customers as c on c.first_order_day <= p.last_day
-    group by p.period
+    left join first_orders as f on f.day <= p.last_day
+    group by p.days, p.period
+),
+repeats as (
+    select p.days, p.period, cast(coalesce(sum(r.n), 0) as bigint) as repeat_customers_to_date
+    from periods as p
+    left join second_orders as r on r.day <= p.last_day
+    group by p.days, p.period
 ),
 spend as ({spend})
-select p.period, p.first_day, p.last_day, s.revenue, s.orders, s.priced_orders, s.buyers, s.returning_buyers,
-    t.new_customers, t.customers_to_date, t.repeat_customers_to_date, spend.spend
+select p.days, p.first_day, p.last_day, s.revenue, s.orders, s.priced_orders, s.buyers, s.returning_buyers,
+    t.new_customers, t.customers_to_date, r.repeat_customers_to_date, spend.spend
 from periods as p
-join sales as s using (period)
-join to_date as t using (period)
-left join spend using (period)
-order by p.period desc
+join sales as s using (days, period)
+join to_date as t using (days, period)
+join repeats as r using (days, period)
+left join spend using (days, period)
+order by p.days, p.period desc
 """
-SPEND_SQL = """select p.period, coalesce(sum(a.spend), 0) as spend from periods as p
-    left join staging.stg_ads__spend as a on a.date between p.first_day and p.last_day group by p.period"""
-NO_SPEND_SQL = "select period, cast(null as decimal(18, 2)) as spend from periods"
+SPEND_SQL = """select p.days, p.period, coalesce(sum(a.spend), 0) as spend from periods as p
+    left join staging.stg_ads__spend as a on a.date between p.first_day and p.last_day group by p.days, p.period"""
+NO_SPEND_SQL = "select days, period, cast(null as decimal(18, 2)) as spend from periods"
 
 
 @dataclass
@@ -129,11 +136,17 @@ def kpi_value(p: Period, name: str):
     }[name]()
 
 
-def collect_periods(con, as_of: date, days: int, count: int) -> list[Period]:
-    """`count` consecutive periods of `days` days, the latest ending on `as_of`; oldest first."""
+def collect_periods(con, as_of: date, lengths: dict[int, int]) -> dict[int, list[Period]]:
+    """For each period length in days, its `count` consecutive periods, the latest ending on `as_of`;
+    oldest first. One pass over the orders for all of them."""
+    spans = [(days, i, as_of - timedelta(days=days * i + days - 1), as_of - timedelta(days=days * i))
+             for days, count in lengths.items() for i in range(count)]
+    values = ", ".join(f"({days}, {i}, date '{first}', date '{last}')" for days, i, first, last in spans)
     spend = SPEND_SQL if table_exists(con, "staging.stg_ads__spend") else NO_SPEND_SQL
-    found = rows(con, PERIODS_SQL.format(spend=spend), {"as_of": as_of, "days": days, "count": count})
-    return [Period(**{k: v for k, v in r.items() if k != "period"}) for r in found]
+    found: dict[int, list[Period]] = {days: [] for days in lengths}
+    for r in rows(con, PERIODS_SQL.format(periods=values, spend=spend), {"as_of": as_of}):
+        found[r.pop("days")].append(Period(**r))
+    return found
 
 
 @dataclass
@@ -149,5 +162,6 @@ def collect_trends(con, as_of: str | None) -> Trends | None:
     if not as_of or not table_exists(con, "marts.fct_orders"):
         return None
     day = date.fromisoformat(as_of)
-    previous, current = collect_periods(con, day, PERIOD_DAYS, 2)
-    return Trends(day, current, previous, collect_periods(con, day, 7, WEEKS))
+    found = collect_periods(con, day, {PERIOD_DAYS: 2, 7: WEEKS})
+    previous, current = found[PERIOD_DAYS]
+    return Trends(day, current, previous, found[7])
