@@ -24,7 +24,6 @@ class DashboardData:
     orders: int | None = None
     net_revenue: float | None = None
     currency: str = ""
-    repeat_rate: float | None = None
     quarantined_rows: int | None = None
     as_of: str | None = None
     segments: list[Segment] = field(default_factory=list)
@@ -42,17 +41,6 @@ def _orders(con, data: DashboardData) -> None:
         "select distinct reporting_currency from marts.fct_orders"
     ).fetchall()
     data.currency = currencies[0][0] if len(currencies) == 1 else ""
-    data.repeat_rate = con.execute(
-        """
-        select avg(case when order_count >= 2 then 1.0 else 0.0 end)
-        from (
-            select customer_key, count(*) as order_count
-            from marts.fct_orders
-            where is_countable and customer_key is not null
-            group by customer_key
-        ) as buyers
-        """
-    ).fetchone()[0]
 
 
 def _rfm(con, data: DashboardData, with_orders: bool) -> None:
