@@ -1,7 +1,8 @@
 """The marketers' dashboard: one self-contained HTML file that works offline from disk.
 
-At the top, this run's health (gates, failed steps, warnings); then one slot per section
-(`sections.py`): this run's numbers, or the last good copy labelled with its as-of date, or a notice.
+At the top, this run's health (gates, failed steps, warnings) and the open KPI alerts; then one slot
+per section (`sections.py`): this run's numbers, or the last good copy labelled with its as-of date, or
+a notice. What each number means: docs/dashboard.md.
 """
 
 from __future__ import annotations
