@@ -26,6 +26,9 @@ class DetectorConfig:
     min_spread: float = 0.05
 
 
+DEFAULT_CONFIG = DetectorConfig()
+
+
 @dataclass(frozen=True)
 class Point:
     value: float | None
@@ -73,7 +76,7 @@ def score_day(day: date, point: Point, history: Mapping[date, Point], config: De
     return Score(day, point.value, median, low, high, anomaly=moved and not low <= point.value <= high)
 
 
-def scan(series: Mapping[date, Point], config: DetectorConfig = DetectorConfig()) -> dict[date, Score]:
+def scan(series: Mapping[date, Point], config: DetectorConfig = DEFAULT_CONFIG) -> dict[date, Score]:
     """Score every day in date order; a day found anomalous is left out of the later baselines."""
     history: dict[date, Point] = {}
     scores: dict[date, Score] = {}
