@@ -125,8 +125,8 @@ def test_a_failed_gate_holds_its_kpis_back_and_sends_one_data_alert(con, tmp_pat
     add_day(con, HISTORY, shock=0.4)
     con.execute("update marts.kpi_daily set value = value * 3 where kpi = 'unsubscribe_rate' and kpi_date = ?",
                 [START + timedelta(days=HISTORY)])
-    failed = RunHealth("run", {"raw": Gate("raw", PASSED), "marts": Gate(
-        "marts", FAILED, failures=[{"suite": "marts_fct_orders", "table": "marts.fct_orders", "critical_failures": []}])})
+    failure = {"suite": "marts_fct_orders", "table": "marts.fct_orders", "critical_failures": []}
+    failed = RunHealth("run", {"raw": Gate("raw", PASSED), "marts": Gate("marts", FAILED, failures=[failure])})
     summary = alert_kpis(con, failed, files)
     assert summary["held_back"] == ["aov", "conversion", "new_customers", "orders", "revenue"]
     rows = episodes(con)
