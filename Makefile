@@ -59,7 +59,7 @@ test: setup ## install and run the whole test suite (a pytest-xdist worker per c
 	$(BIN)/pytest -n auto --dist loadgroup --no-loadscope-reorder --durations=20
 
 lint: setup ## ruff on Python, sqlfluff on dbt models
-	$(BIN)/ruff check plugins dags tests bench
+	$(BIN)/ruff check plugins dags tests bench notebooks
 	cd dbt_project && ../$(BIN)/sqlfluff lint models snapshots
 
 bench: setup ## identity-resolution quality and stage timings (bench/README.md)
