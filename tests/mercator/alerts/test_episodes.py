@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import duckdb
 import pytest
@@ -14,35 +14,18 @@ from mercator.alerts.delivery import FileTarget, targets
 from mercator.alerts.run import alert_kpis
 from mercator.reporting.health import FAILED, NOT_RUN, PASSED, Gate, RunHealth
 
+from tests.mercator.alerts.kpi_fixtures import HISTORY, START, add_day, create_kpi_daily
 from tests.standins.slack_server import SlackStandin
 from tests.standins.smtp_server import SmtpStandin
 
-START = date(2026, 1, 5)  # a Monday
-WEEKLY = (1000.0, 800.0, 900.0, 1100.0, 1500.0, 2000.0, 600.0)
-HISTORY = 70  # days before the first scored day
 OK = RunHealth("run", {"raw": Gate("raw", PASSED), "marts": Gate("marts", PASSED)})
 PII = re.compile(r"@|\+\d{7,}|\b\d{10,}\b|\(\d{3}\) ?\d{3}-\d{4}")  # an email, a phone number
-
-
-def add_day(con, t: int, shock: float = 1.0) -> date:
-    """Day `t` of every series: revenue (all, shop) with weekly seasonality, unsubscribe_rate (email)."""
-    day = START + timedelta(days=t)
-    wiggle = 1 + 0.02 * ((t * 37) % 5 - 2)
-    revenue = WEEKLY[t % 7] * wiggle * shock
-    rows = [(day, "revenue", "all", revenue, 100), (day, "revenue", "shop", revenue, 100),
-            (day, "unsubscribe_rate", "email", 0.01 * wiggle, 5000)]
-    con.executemany("insert into marts.kpi_daily values (?, ?, ?, ?, ?, null)", rows)
-    return day
 
 
 @pytest.fixture
 def con(tmp_path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        con.execute("create schema marts")
-        con.execute("create table marts.kpi_daily (kpi_date date, kpi varchar, channel varchar, value double, "
-                    "volume bigint, as_of date)")
-        for t in range(HISTORY):
-            add_day(con, t)
+        create_kpi_daily(con, HISTORY)
         yield con
 
 
