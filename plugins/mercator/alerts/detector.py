@@ -5,10 +5,11 @@ own baseline). The expected value is their median, the expected range median +- 
 deviations of the series' noise: 1.4826 x the median absolute relative error of the series' recent
 scored days (every weekday, `weeks` weeks back, each against its own baseline) once there are
 `min_history` x 7 of them, else 1.4826 x the same-weekday MAD; floored at `min_spread` of the median.
-Pooling the weekdays' errors gives a steadier range than 4 to 8 points of one weekday. A day is an anomaly when it falls
-outside that range AND moves at least `min_relative_change` from the median; it is not scored with
-fewer than `min_history` baseline days or a baseline volume (median) under `min_volume`. Anomalous
-days are left out of every later baseline, so a shock does not widen the range that judges the next.
+Pooling the weekdays' errors gives a steadier range than 4 to 8 points of one weekday. A day is an
+anomaly when it falls outside that range AND moves at least `min_relative_change` from the median; it
+is not scored with fewer than `min_history` baseline days or a baseline volume (median) under
+`min_volume`. Anomalous days are left out of every later baseline and of the pooled errors, so a shock
+does not widen the range that judges the next.
 """
 
 from __future__ import annotations
