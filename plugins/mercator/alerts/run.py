@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from mercator.alerts import state
 from mercator.alerts.detector import DEFAULT_CONFIG, DetectorConfig, Point, Score, scan
@@ -33,6 +33,7 @@ KPI_TABLES = {  # the tables a KPI is computed from: a gate failing on one of th
 }
 KPI_SOURCE = "marts.kpi_daily"
 DATA = "data_quality"  # the kpi of a data episode
+RETRY_DAYS = 7  # a message still undelivered after this many days is dropped
 
 
 def held_back(health: RunHealth) -> tuple[set[str], list[str]]:
@@ -116,12 +117,14 @@ def _data_checks(con, episode: dict | None, kpis: set[str], reasons: list[str], 
         _resolve(con, episode, day, f"Resolved: the data checks pass again on {day}; KPI alerts resume. {link}")
 
 
-def deliver(con, targets: list) -> dict[str, dict[str, int]]:
-    """Send every message each target has not had; a failure is recorded and retried by the next run."""
+def deliver(con, targets: list, day: date | None) -> dict[str, dict[str, int]]:
+    """Send every message of the last RETRY_DAYS days each target has not had; a failure is recorded and
+    retried by the next run."""
     counts: dict[str, dict[str, int]] = {}
+    since = day - timedelta(days=RETRY_DAYS) if day else date.min
     for target in targets:
         sent = failed = 0
-        for message in state.pending(con, target.name):
+        for message in state.pending(con, target.name, since):
             try:
                 target.send(message)
                 error = None
@@ -165,6 +168,6 @@ def alert_kpis(con, health: RunHealth, targets: list, dashboard: str = "dashboar
                 resolved += 1
         for kpi in sorted({k for k, _ in series} - kpis - done):
             con.execute("insert into alerts.scored values (?, ?) on conflict do nothing", [day, kpi])
-    delivered = deliver(con, targets)
+    delivered = deliver(con, targets, day)
     return {"day": str(day) if day else None, "opened": opened, "resolved": resolved,
             "held_back": sorted(kpis), "delivered": delivered}

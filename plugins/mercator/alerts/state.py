@@ -43,13 +43,14 @@ def add_message(con, message_id: str, episode_id: str, kind: str, text: str, lin
                 [message_id, episode_id, kind, text, link, day])
 
 
-def pending(con, target: str) -> list[dict]:
-    """Messages not yet delivered to `target`, oldest first."""
+def pending(con, target: str, since) -> list[dict]:
+    """Messages of days from `since` on not yet delivered to `target`, oldest first (older ones are
+    history: a target added later does not get them)."""
     cursor = con.execute(
         """select m.* from alerts.messages as m
            left join alerts.deliveries as d on d.message_id = m.message_id and d.target = ?
-           where d.delivered_at is null order by m.created_on, m.message_id""",
-        [target],
+           where d.delivered_at is null and m.created_on >= ? order by m.created_on, m.message_id""",
+        [target, since],
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]

@@ -132,3 +132,28 @@ def test_a_failed_gate_holds_its_kpis_back_and_sends_one_data_alert(con, tmp_pat
     assert statuses == {"data_quality": "resolved", "unsubscribe_rate": "resolved"}
     recovery = json.loads((tmp_path / "alerts" / f"{episodes(con)[0]['episode_id']}.recovery.json").read_text())
     assert "data checks pass again" in recovery["text"]
+
+
+class Recorder:
+    name = "new"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, message: dict) -> None:
+        self.sent.append(message["message_id"])
+
+
+def test_a_target_added_later_gets_the_last_week_not_the_history(con, tmp_path):
+    files = [FileTarget(tmp_path / "alerts")]
+    add_day(con, HISTORY, shock=0.4)
+    alert_kpis(con, OK, files)
+    for t in range(HISTORY + 1, HISTORY + 9):  # the shock goes on: the episodes stay open, nothing new
+        add_day(con, t, shock=0.4)
+        alert_kpis(con, OK, files)
+    recorder = Recorder()
+    alert_kpis(con, OK, [*files, recorder])
+    assert recorder.sent == [] and {r["status"] for r in episodes(con)} == {"notified"}
+    add_day(con, HISTORY + 9)
+    alert_kpis(con, OK, [*files, recorder])
+    assert len(recorder.sent) == 2 and all(m.endswith(":recovery") for m in recorder.sent)
