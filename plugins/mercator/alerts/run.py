@@ -139,35 +139,48 @@ def deliver(con, targets: list, day: date | None) -> dict[str, dict[str, int]]:
     return counts
 
 
-def alert_kpis(con, health: RunHealth, targets: list, dashboard: str = "dashboard.html",
-               fallback_day: date | None = None, config: DetectorConfig = DEFAULT_CONFIG) -> dict:
-    """Score the latest complete day, update the episodes and deliver; a summary of what happened."""
-    state.ensure_schema(con)
+def _score(con, health: RunHealth, dashboard: str, fallback_day: date | None, config: DetectorConfig) -> dict:
+    """Open and resolve the episodes of the latest complete day (one transaction)."""
     kpis, reasons = held_back(health)
     series = _series(con) if table_exists(con, KPI_SOURCE) else {}
     if not series:
         kpis, reasons = set(KPI_TABLES), [*reasons, f"{KPI_SOURCE} is missing or empty"]
     day = max((d for points in series.values() for d in points), default=fallback_day)
+    summary = {"day": day, "opened": 0, "resolved": 0, "held_back": sorted(kpis)}
+    if day is None:
+        return summary
     episodes = state.open_episodes(con)
-    opened = resolved = 0
-    if day is not None:
-        _data_checks(con, episodes.get((DATA, None)), kpis, reasons, day, dashboard)
-        done = {k for (k,) in con.execute("select kpi from alerts.scored where kpi_date = ?", [day]).fetchall()}
-        for (kpi, channel), points in sorted(series.items()):
-            if kpi in kpis or kpi in done or day not in points:
-                continue
-            score = scan(points, config)[day]
-            shown = None if channel == "all" else channel
-            link = f"{dashboard}#kpi-{kpi}"
-            episode = episodes.get((kpi, shown))
-            if score.anomaly and episode is None:
-                _open(con, kpi, shown, score, alert_text(kpi, shown, score, link), link)
-                opened += 1
-            elif episode is not None and score.scored and not score.anomaly:
-                _resolve(con, episode, day, recovery_text(kpi, shown, score, episode["opened_on"], link))
-                resolved += 1
-        for kpi in sorted({k for k, _ in series} - kpis - done):
-            con.execute("insert into alerts.scored values (?, ?) on conflict do nothing", [day, kpi])
-    delivered = deliver(con, targets, day)
-    return {"day": str(day) if day else None, "opened": opened, "resolved": resolved,
-            "held_back": sorted(kpis), "delivered": delivered}
+    _data_checks(con, episodes.get((DATA, None)), kpis, reasons, day, dashboard)
+    done = {k for (k,) in con.execute("select kpi from alerts.scored where kpi_date = ?", [day]).fetchall()}
+    for (kpi, channel), points in sorted(series.items()):
+        if kpi in kpis or kpi in done or day not in points:
+            continue
+        score = scan(points, config)[day]
+        shown = None if channel == "all" else channel
+        link = f"{dashboard}#kpi-{kpi}"
+        episode = episodes.get((kpi, shown))
+        if score.anomaly and episode is None:
+            _open(con, kpi, shown, score, alert_text(kpi, shown, score, link), link)
+            summary["opened"] += 1
+        elif episode is not None and score.scored and not score.anomaly:
+            _resolve(con, episode, day, recovery_text(kpi, shown, score, episode["opened_on"], link))
+            summary["resolved"] += 1
+    for kpi in sorted({k for k, _ in series} - kpis - done):
+        con.execute("insert into alerts.scored values (?, ?) on conflict do nothing", [day, kpi])
+    return summary
+
+
+def alert_kpis(con, health: RunHealth, targets: list, dashboard: str = "dashboard.html",
+               fallback_day: date | None = None, config: DetectorConfig = DEFAULT_CONFIG) -> dict:
+    """Score the latest complete day, update the episodes, then deliver; a summary of what happened."""
+    state.ensure_schema(con)
+    con.begin()
+    try:
+        summary = _score(con, health, dashboard, fallback_day, config)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    summary["delivered"] = deliver(con, targets, summary["day"])
+    summary["day"] = str(summary["day"]) if summary["day"] else None
+    return summary
