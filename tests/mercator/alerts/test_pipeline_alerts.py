@@ -9,6 +9,7 @@ from dataclasses import replace
 import duckdb
 from mercator import pipeline
 from mercator.config import Settings
+from mercator.summary import alert_lines
 
 from tests.mercator.alerts.kpi_fixtures import HISTORY, add_day, create_kpi_daily
 
@@ -43,5 +44,8 @@ def test_the_task_alerts_on_this_runs_data_and_holds_back_when_the_gates_did_not
         columns = dict(con.execute("select column_name, data_type from information_schema.columns "
                                    "where table_schema = 'alerts' and table_name = 'episodes'").fetchall())
         kinds = con.execute("select kind, status from alerts.episodes order by kind").fetchall()
+        summary_lines = alert_lines(con)
     assert EPISODE_COLUMNS.items() <= columns.items()
     assert kinds == [("data", "notified"), ("kpi", "notified"), ("kpi", "notified")]
+    assert summary_lines[0] == "  KPI alerts (open):" and len(summary_lines) == 4
+    assert "Data checks failed" in summary_lines[1] and "Revenue" in summary_lines[2]
