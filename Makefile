@@ -68,7 +68,7 @@ report-pdf: setup chromium ## print reports/dashboard.html to reports/dashboard.
 	$(PY) -m mercator.reporting.browser reports/dashboard.html reports/dashboard.pdf
 
 lint: setup ## ruff on Python, sqlfluff on dbt models
-	$(BIN)/ruff check plugins dags tests bench
+	$(BIN)/ruff check plugins dags tests bench notebooks
 	cd dbt_project && ../$(BIN)/sqlfluff lint models snapshots
 
 bench: setup ## identity-resolution quality and stage timings (bench/README.md)

@@ -27,6 +27,12 @@ Mercator's whole flow for one day, in six task groups and a final check:
    (trigger rule `all_done`, after every task): it names the gate and checks that failed or the step
    the run stopped at, and shows a section's last good numbers (labelled with their as-of date) in
    place of numbers that failed the mart gate.
+   Before it, `alert_kpis` scores the latest complete day of `marts.kpi_daily` against each KPI's
+   baseline and opens or resolves alert episodes (`alerts.episodes`), one message each to Slack
+   and/or email through the Airflow connections `mercator_slack` / `mercator_smtp`, else files in
+   `reports/alerts/`; a gate that failed or did not run holds back the KPIs it covers and sends one
+   data alert instead; a target that is down is retried by the next run (docs/alerts.md; skipped in
+   a dry run, `all_done` like the report).
 7. **watcher**: fails the run when any task failed, so a failed gate still fails the run though
    the report succeeded (Airflow's watcher pattern, with `all_done` so a clean run is all success).
 
@@ -217,12 +223,22 @@ def marketing_daily():
     @task_group
     def report():
         @task(trigger_rule=TriggerRule.ALL_DONE)
+        def alert_kpis() -> dict:
+            from airflow.sdk.exceptions import AirflowSkipException
+            from mercator import pipeline
+
+            context = get_current_context()
+            if context["params"].get("dry_run"):
+                raise AirflowSkipException("dry run: no KPI alerts")
+            return pipeline.alert_kpis(_settings(), context["run_id"], _other_task_states())
+
+        @task(trigger_rule=TriggerRule.ALL_DONE)
         def build_dashboard() -> str:
             from mercator import pipeline
 
             return pipeline.report(_settings(), get_current_context()["run_id"], _other_task_states())
 
-        build_dashboard()
+        alert_kpis() >> build_dashboard()
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def watcher() -> None:
@@ -236,9 +252,11 @@ def marketing_daily():
     steps = [prepare_warehouse(), extract(), quality_raw(), transform(), quality_marts(), activate()]
     chain(*steps)
     dashboard = report()
-    # The report waits for every task, not only for activate: a failure upstream of activate marks it
-    # upstream_failed at once, while other branches may still be running.
-    [t for t in dashboard.dag.tasks if not dashboard.has_task(t)] >> dashboard
+    # The report's tasks wait for every task, not only for activate: a failure upstream of activate marks
+    # it upstream_failed at once, while other branches may still be running.
+    upstream = [t for t in dashboard.dag.tasks if not dashboard.has_task(t)]
+    for reporting_task in dashboard.children.values():
+        upstream >> reporting_task
     dashboard >> watcher()
 
 

@@ -227,3 +227,21 @@ def report(settings: Settings, run_id: str | None = None, task_states: dict[str,
 
     path: Path = build_dashboard(settings.warehouse, settings.reports_dir, run_id, task_states)
     return str(path)
+
+
+def alert_kpis(settings: Settings, run_id: str | None = None, task_states: dict[str, str] | None = None) -> dict:
+    """KPI alerts for the latest complete day of marts.kpi_daily (mercator.alerts, docs/alerts.md): episodes
+    in `alerts.episodes`, messages to Slack and/or email (Airflow connections) or `reports/alerts/`. A gate
+    that failed or did not run in `run_id` holds back the KPIs it covers and sends one data alert instead.
+    A target that is down is recorded and retried by the next run, never failing this one."""
+    from datetime import date
+
+    from mercator.alerts.delivery import targets
+    from mercator.alerts.run import alert_kpis as run_alerts
+    from mercator.reporting.health import run_health
+
+    health = run_health(settings.reports_dir / "quality", run_id, task_states)
+    fallback = date.fromisoformat(settings.as_of) if settings.as_of else date.today()
+    dashboard = os.environ.get("MERCATOR_DASHBOARD_URL") or "dashboard.html"
+    with warehouse(settings) as con:
+        return run_alerts(con, health, targets(settings.reports_dir), dashboard, fallback)

@@ -110,6 +110,22 @@ def activation_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return lines
 
 
+ALERTS = """
+    select message from alerts.episodes where status <> 'resolved' order by opened_on, kind, kpi, channel
+"""
+
+
+def alert_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The open alert episodes (KPI and data), each as its message said it (docs/alerts.md)."""
+    try:
+        messages = [m for (m,) in con.execute(ALERTS).fetchall()]
+    except duckdb.CatalogException:
+        return [_line("KPI alerts", "none recorded yet")]
+    if not messages:
+        return [_line("KPI alerts", "no open episode")]
+    return ["  KPI alerts (open):", *(f"    {m}" for m in messages)]
+
+
 def main() -> None:
     settings = Settings.from_env()
     lines = [f"\nMercator run on {settings.landing_dir}", f"  warehouse: {settings.warehouse}"]
@@ -118,6 +134,7 @@ def main() -> None:
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
             lines += count_lines(con)
             lines += activation_lines(con)
+            lines += alert_lines(con)
     lines.append(f"\nDashboard: {settings.reports_dir / 'dashboard.html'} (open it in a browser, works offline)")
     lines.append(f"Outbox:    {settings.reports_dir / 'outbox'}")
     print("\n".join(lines))

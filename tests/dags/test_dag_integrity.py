@@ -81,6 +81,14 @@ def test_report_runs_whatever_happened_after_every_task_and_the_watcher_fails_th
     assert {t.task_id for t in dag.leaves} == {watcher.task_id}
 
 
+def test_kpi_alerts_run_after_every_task_before_the_dashboard(dagbag):
+    dag = dagbag.dags["marketing_daily"]
+    alerts, report = dag.get_task("report.alert_kpis"), dag.get_task("report.build_dashboard")
+    others = {t.task_id for t in dag.tasks} - {alerts.task_id, report.task_id, "watcher"}
+    assert alerts.trigger_rule == "all_done" and alerts.upstream_task_ids == others
+    assert report.task_id in alerts.downstream_task_ids and alerts.retries >= 1
+
+
 def test_the_engine_param_offers_every_engine(dagbag):
     from mercator.config import ENGINES
 

@@ -159,3 +159,17 @@ def test_summary_prints_the_failed_gate_and_the_dashboard(runs):
                           text=True, check=True)
     assert re.search(r"mart gate:\s+failed\n\s+marts_fct_orders", proc.stdout), proc.stdout
     assert f"Dashboard: {sandbox.reports / 'dashboard.html'}" in proc.stdout
+
+
+def test_the_failed_gate_sends_one_data_alert_in_place_of_the_kpi_alerts_it_covers(runs):
+    sandbox, *_ = runs
+    with duckdb.connect(str(sandbox.warehouse), read_only=True) as con:
+        data = con.execute("select episode_id, status, message from alerts.episodes where kind = 'data'").fetchall()
+        kpi_days = con.execute("select distinct kpi_date from alerts.scored").fetchall()
+    assert len(data) == 1, data
+    episode_id, status, message = data[0]
+    assert status == "notified" and "the mart gate failed on" in message and "marts.fct_orders" in message
+    assert "revenue" in message.split("held back for")[1]
+    alert = json.loads((sandbox.reports / "alerts" / f"{episode_id}.alert.json").read_text())
+    assert alert["kind"] == "alert" and alert["link"] == "dashboard.html#run-status"
+    assert len(kpi_days) <= 2  # run 1 scored its day; run 2 scored only the KPIs the gate did not cover

@@ -482,6 +482,21 @@ _ATTRIBUTION_MARTS: tuple[SuiteSpec, ...] = (
     ),
 )
 
+# --- KPI alerts ---
+_KPI_MARTS: tuple[SuiteSpec, ...] = (
+    SuiteSpec(
+        "marts_kpi_daily",
+        "marts.kpi_daily",
+        (
+            _has_rows(WARNING),
+            _has_columns(("kpi_date", "kpi", "channel", "value", "volume", "as_of")),
+            *(_not_null(c) for c in ("kpi_date", "kpi", "channel")),
+            _at_least("volume", 0, WARNING),
+            _unique_key(("kpi_date", "kpi", "channel")),
+        ),
+    ),
+)
+
 SUITES: dict[str, SuiteSpec] = {
     spec.name: spec
     for spec in (
@@ -490,6 +505,7 @@ SUITES: dict[str, SuiteSpec] = {
         *_CORE_MARTS,
         *_CLV_MARTS,
         *_ATTRIBUTION_MARTS,
+        *_KPI_MARTS,
     )
 }
 
