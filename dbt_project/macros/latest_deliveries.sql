@@ -2,7 +2,9 @@
     Two CTEs, `<name>_duplicate_keys` and `<name>`: the rows of `relation` with `delivery_rank`, the
     rank of a row among the rows sharing its key (1 = the latest version, see latest_delivery_rank).
     Only the rows of keys that occur more than once are ranked (a window over all rows sorts every
-    row; duplicates are rare), the others get rank 1. `relation` is read three times: pass the raw
+    row; duplicates are rare), the others get rank 1. Keys are counted by their hash (key_hash: an
+    aggregate over one integer instead of the key text); a key whose hash collides with another's is
+    merely ranked too, within its own key, so the result is exact. `relation` is read three times: pass the raw
     table itself, not a CTE over it (DuckDB would materialise the CTE: every raw row copied once more),
     and key expressions (`trim(order_id)`) rather than computed columns.
 
@@ -12,7 +14,7 @@
 -#}
 {% macro latest_deliveries(relation, key_columns, version_column=none, name='ranked', new_keys_only=false) -%}
 {%- set keys_match -%}
-    {%- for key in key_columns %}{{ key }} is not distinct from {{ name }}_duplicate_keys.duplicate_key_{{ loop.index }}{% if not loop.last %} and {% endif %}{% endfor -%}
+    {{ key_hash(key_columns) }} = {{ name }}_duplicate_keys.duplicate_key_hash
 {%- endset -%}
 {%- set new_keys = new_keys_only and is_incremental() -%}
 {%- if new_keys -%}
@@ -43,12 +45,10 @@
 {{ name }}_duplicate_keys as (
 
     select
-        {%- for key in key_columns %}
-        {{ key }} as duplicate_key_{{ loop.index }},
-        {%- endfor %}
+        {{ key_hash(key_columns) }} as duplicate_key_hash,
         true as is_duplicate
     from {{ rows }} as {{ name }}_keyed
-    group by {% for key in key_columns %}{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+    group by {{ key_hash(key_columns) }}
     having count(*) > 1
 
 ),

@@ -128,15 +128,18 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir: 
         "store_rejects=true, rejects_table='_mercator_rejects', rejects_scan='_mercator_reject_scans', "
         "rejects_limit=0)"
     )
-    _register_csv_lines(con, text.data)
+    consecutive = _register_csv_lines(con, text.data)
+    line, lines_join = ("(_mercator_csv.rowid + 2)::bigint", "") if consecutive else (
+        "lines.line::bigint", " left join _mercator_good_lines as lines on _mercator_csv.rowid = lines.row_index"
+    )
     fields = ", ".join(f"c{i} as {ident(name)}" for i, name in enumerate(names))
     nulls = ", ".join(f"null::varchar as {ident(name)}" for name in names)
     reason = CSV_REJECT_REASON.format(n=len(names), invalid_utf8=INVALID_UTF8_REASON)
     _create_stage(
         con,
         f"""
-        select {fields}, lines.line::bigint as _line, null::varchar as _record, null::varchar as _pre_reason
-        from _mercator_csv positional join _mercator_good_lines as lines
+        select {fields}, {line} as _line, null::varchar as _record, null::varchar as _pre_reason
+        from _mercator_csv{lines_join}
         union all
         select {nulls}, outside.line,
           left(ltrim(rejects.csv_line, chr(10) || chr(13)), {RECORD_PREVIEW_CHARS}),
@@ -161,21 +164,33 @@ def _csv_header(data: bytes) -> list[str]:
     return next(csv.reader(io.StringIO(head)), [])
 
 
-def _register_csv_lines(con: duckdb.DuckDBPyConnection, data: bytes) -> None:
-    """Register the physical line of each good row (in file order) and DuckDB line -> physical line."""
-    lines = csv_lines(data)
+def _register_csv_lines(con: duckdb.DuckDBPyConnection, data: bytes) -> bool:
+    """Register the physical line of each good row (by its row index in `_mercator_csv`, which keeps
+    file order) and DuckDB line -> physical line. True, registering no good lines, when the good rows
+    are lines 2, 3, ... in order (no quoted field, blank line or reject): a row's line is then its
+    row index + 2, found without an array over the file's bytes."""
     rejected = con.execute("select distinct line from _mercator_rejects").fetchnumpy()["line"]
+    [(good_rows,)] = con.execute("select count(*) from _mercator_csv").fetchall()
+    if not rejected.size and b'"' not in data and _line_count(data) == good_rows + 1:
+        con.register("_mercator_outside_lines", pd.DataFrame({"duckdb_line": [], "line": []}, dtype="int64"))
+        return True  # the usual file: a header, then one record per line (no quotes, no blank line)
+    lines = csv_lines(data)
     rejected_physical = lines.outside_quotes[np.asarray(rejected, dtype=np.int64) - 1]
     good = np.setdiff1d(lines.records, rejected_physical, assume_unique=True)
-    [(good_rows,)] = con.execute("select count(*) from _mercator_csv").fetchall()
     if good.size != good_rows:
         log.warning("could not map CSV rows to physical lines (%d rows, %d lines): _line left null",
                     good_rows, good.size)
         good = np.zeros(0, dtype=np.int64)
-    con.register("_mercator_good_lines", pd.DataFrame({"line": good}))
+    con.register("_mercator_good_lines", pd.DataFrame({"row_index": np.arange(good.size), "line": good}))
     con.register("_mercator_outside_lines", pd.DataFrame({
         "duckdb_line": np.arange(1, lines.outside_quotes.size + 1), "line": lines.outside_quotes,
     }))
+    return False
+
+
+def _line_count(data: bytes) -> int:
+    """Lines in `data`, the last one counted whether or not it ends with a newline."""
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
 # JSON Lines ----------------------------------------------------------------------------------
