@@ -77,18 +77,16 @@ def _captured_log():
 def _tasks(settings: Settings, run_id: str) -> list[tuple[str, tuple[str, ...], Callable]]:
     """(task id, upstream task ids, callable) in an order the DAG's graph allows."""
     loads = [f"extract.load_{e.raw_table}" for e in ENTITIES]
-    extract = ("extract.pull_unsubscribes", *loads)
     tasks: list[tuple[str, tuple[str, ...], Callable]] = [
         ("prepare_warehouse", (), lambda: pipeline.prepare_warehouse(settings)),
         ("extract.pull_unsubscribes", ("prepare_warehouse",), lambda: pipeline.pull_unsubscribes(settings)),
     ]
     for entity, task_id in zip(ENTITIES, loads, strict=True):
-        pulled = ("extract.pull_unsubscribes",) if entity.path == UNSUBSCRIBES_ENTITY else ()
-        upstream = ("prepare_warehouse", *pulled)
+        upstream = ("extract.pull_unsubscribes",) if entity.path == UNSUBSCRIBES_ENTITY else ("prepare_warehouse",)
         tasks.append((task_id, upstream,
                       lambda path=entity.path: pipeline.extract_entity(settings, path, run_id)))
     tasks += [
-        ("quality_raw.validate_raw", extract, lambda: pipeline.check_raw(settings, run_id)),
+        ("quality_raw.validate_raw", tuple(loads), lambda: pipeline.check_raw(settings, run_id)),
         ("transform.dbt_build", ("quality_raw.validate_raw",), lambda: pipeline.transform(settings)),
         ("transform.fit_clv", ("transform.dbt_build",), lambda: pipeline.fit_clv(settings)),
         ("transform.attribute", ("transform.dbt_build",), lambda: pipeline.attribute(settings)),
@@ -99,6 +97,25 @@ def _tasks(settings: Settings, run_id: str) -> list[tuple[str, tuple[str, ...], 
         ("activate.plan_syncs", ("quality_marts.validate_marts",), lambda: pipeline.plan_activation(settings)),
     ]
     return tasks
+
+
+ACTIVATE_AFTER_PLAN = {  # the tasks after activate.plan_syncs, each with its upstream tasks
+    "activate.sync": ("activate.plan_syncs",),
+    "activate.run_journeys": ("activate.sync",),
+    "activate.measure_campaigns": ("activate.run_journeys",),
+}
+
+
+def task_graph(settings: Settings | None = None) -> dict[str, set[str]]:
+    """Every task id this module runs -> its upstream task ids, as it treats them (to compare with the
+    DAG's: tests/dags/test_dag_integrity.py). The report waits for every other task but the watcher
+    (trigger rule all_done), the watcher for the report."""
+    tasks = _tasks(settings or Settings.from_env(), "graph")
+    graph = {task_id: set(upstream) for task_id, upstream, _ in tasks}
+    graph |= {task_id: set(upstream) for task_id, upstream in ACTIVATE_AFTER_PLAN.items()}
+    graph["report.build_dashboard"] = set(graph)
+    graph["watcher"] = {"report.build_dashboard"}
+    return graph
 
 
 def run_pipeline(settings: Settings, env: dict[str, str], run_id: str | None = None,
@@ -139,9 +156,10 @@ def run_pipeline(settings: Settings, env: dict[str, str], run_id: str | None = N
         if states["activate.sync"] == "skipped":  # all_success downstream of a skipped task: skipped
             states["activate.run_journeys"] = states["activate.measure_campaigns"] = "skipped"
         else:
-            run("activate.run_journeys", ("activate.sync",),
+            run("activate.run_journeys", ACTIVATE_AFTER_PLAN["activate.run_journeys"],
                 lambda: [] if dry_run else pipeline.run_journeys(settings, run_id))
-            run("activate.measure_campaigns", ("activate.run_journeys",), lambda: pipeline.measure_campaigns(settings))
+            run("activate.measure_campaigns", ACTIVATE_AFTER_PLAN["activate.measure_campaigns"],
+                lambda: pipeline.measure_campaigns(settings))
         # report.build_dashboard and watcher: trigger rule all_done
         run("report.build_dashboard", (), lambda: pipeline.report(settings, run_id, dict(states)))
         failed = sorted(t for t, s in states.items() if s in ("failed", "upstream_failed"))
