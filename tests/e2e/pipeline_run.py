@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import traceback
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,11 +68,16 @@ def _captured_log():
     level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    try:
-        yield out
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
+    # Python warnings (ClvWarning...) go to the log as a task's do (logger py.warnings), not to pytest's summary
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        logging.captureWarnings(True)
+        try:
+            yield out
+        finally:
+            logging.captureWarnings(False)
+            root.removeHandler(handler)
+            root.setLevel(level)
 
 
 def _tasks(settings: Settings, run_id: str) -> list[tuple[str, tuple[str, ...], Callable]]:
