@@ -107,3 +107,12 @@ def test_every_task_takes_its_settings_from_the_run_params(dagbag):
         source = inspect.getsource(t.python_callable)
         assert "_settings()" in source or "_gate(" in source, t.task_id
         assert "Settings.from_env()" not in source, t.task_id
+
+
+def test_the_in_process_runs_task_graph_is_the_dags(dagbag):
+    """tests/e2e/pipeline_run.py runs the DAG's tasks without Airflow (the landing-shape tests): the
+    same task ids with the same upstream tasks."""
+    from tests.e2e.pipeline_run import task_graph
+
+    dag = dagbag.dags["marketing_daily"]
+    assert task_graph() == {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}

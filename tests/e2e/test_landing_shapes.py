@@ -1,11 +1,12 @@
-"""End to end over landing folders unlike the demo's (`mercator.demo.shapes`): one real
-`airflow dags test marketing_daily` per shape, then the marts, dashboard and summary it left,
+"""End to end over landing folders unlike the demo's (`mercator.demo.shapes`): one run of every
+marketing_daily task per shape (in this process, in the DAG's order, with its task ids and trigger
+rules: tests.e2e.pipeline_run; these tests are about the data, what Airflow does is
+test_reruns_and_crashes' and test_failed_gate's), then the marts, dashboard and summary it left,
 checked against facts computed from the generated files.
 
-The shapes run one after the other in one Airflow home (two at a time would need two dbt target
-folders, and activation reads dbt's manifest from the project's own). Each run's DAG time is
-recorded as the test property `dag_seconds` and printed, with the tasks that did not succeed, at
-the end of the module.
+The shapes run one after the other at one place (dbt's partial parsing carries over from shape to
+shape). Each run's time is recorded as the test property `dag_seconds` and printed, with the tasks
+that did not succeed, at the end of the module.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import duckdb
 import pytest
 from mercator.demo.shapes import SHAPES, generate
 
-from tests.e2e.airflow_run import AirflowSandbox, task_states
+from tests.e2e.airflow_run import AirflowSandbox
+from tests.e2e.pipeline_run import PipelineRun, run_pipeline, settings_from
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +53,7 @@ CUSTOMER_IDENTIFIERS = ("email", "phone", "customer_id", "contact_id", "loyalty_
 
 @dataclass
 class ShapeSandbox(AirflowSandbox):
-    """The Airflow sandbox with its own models folder (CLV model cards)."""
+    """A sandbox's environment (warehouse, reports, dbt target) with its own models folder (CLV model cards)."""
 
     models: Path = Path()
 
@@ -69,7 +71,7 @@ class ShapeRun:
     name: str
     landing: Path
     sandbox: ShapeSandbox
-    proc: subprocess.CompletedProcess
+    proc: PipelineRun
     seconds: float
     states: dict[str, str] = field(default_factory=dict)
 
@@ -90,7 +92,7 @@ class ShapeRun:
 
 
 class ShapeRuns(dict):
-    """Each shape generated and run through the DAG when a test first asks for it.
+    """Each shape generated and run through the DAG's tasks when a test first asks for it.
 
     dbt parses the whole project again when its profile (the warehouse path) changes: every run
     happens at one place (`<home>/run`: warehouse, reports, models), moved to the shape's folder
@@ -101,7 +103,7 @@ class ShapeRuns(dict):
         super().__init__()
         self.root = root
         self.home = root / "airflow"
-        _sandbox(self.home, self.home / "run").init()
+        self.home.mkdir(parents=True)
 
     def __missing__(self, name: str) -> ShapeRun:
         landing = self.root / name / "landing"
@@ -109,9 +111,9 @@ class ShapeRuns(dict):
         generate(replace(shape, people=PEOPLE.get(name, min(shape.people, DEFAULT_PEOPLE))), landing, seed=7)
         work = _sandbox(self.home, self.home / "run")
         started = time.monotonic()
-        proc = work.run_dag(landing)
+        proc = run_pipeline(settings_from(work.env, landing), work.env)
         seconds = time.monotonic() - started
-        states = task_states(work)
+        states = proc.states
         shutil.move(self.home / "run", self.root / name / "run")
         self[name] = ShapeRun(name, landing, _sandbox(self.home, self.root / name / "run"), proc, seconds, states)
         return self[name]
