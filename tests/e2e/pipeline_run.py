@@ -114,11 +114,12 @@ ACTIVATE_AFTER_PLAN = {  # the tasks after activate.plan_syncs, each with its up
 
 def task_graph(settings: Settings | None = None) -> dict[str, set[str]]:
     """Every task id this module runs -> its upstream task ids, as it treats them (to compare with the
-    DAG's: tests/dags/test_dag_integrity.py). The report waits for every other task but the watcher
-    (trigger rule all_done), the watcher for the report."""
+    DAG's: tests/dags/test_dag_integrity.py). The KPI alerts wait for every task before them, the
+    dashboard for those and the alerts (trigger rule all_done), the watcher for the dashboard."""
     tasks = _tasks(settings or Settings.from_env(), "graph")
     graph = {task_id: set(upstream) for task_id, upstream, _ in tasks}
     graph |= {task_id: set(upstream) for task_id, upstream in ACTIVATE_AFTER_PLAN.items()}
+    graph["report.alert_kpis"] = set(graph)
     graph["report.build_dashboard"] = set(graph)
     graph["watcher"] = {"report.build_dashboard"}
     return graph
@@ -166,7 +167,11 @@ def run_pipeline(settings: Settings, env: dict[str, str], run_id: str | None = N
                 lambda: [] if dry_run else pipeline.run_journeys(settings, run_id))
             run("activate.measure_campaigns", ACTIVATE_AFTER_PLAN["activate.measure_campaigns"],
                 lambda: pipeline.measure_campaigns(settings))
-        # report.build_dashboard and watcher: trigger rule all_done
+        # report.alert_kpis, report.build_dashboard and watcher: trigger rule all_done
+        if dry_run:
+            states["report.alert_kpis"] = "skipped"
+        else:
+            run("report.alert_kpis", (), lambda: pipeline.alert_kpis(settings, run_id, dict(states)))
         run("report.build_dashboard", (), lambda: pipeline.report(settings, run_id, dict(states)))
         failed = sorted(t for t, s in states.items() if s in ("failed", "upstream_failed"))
         states["watcher"] = "failed" if failed else "success"
