@@ -14,13 +14,7 @@ orders as (
 
 as_of_date as (
 
-    select
-        coalesce(
-            cast(nullif('{{ var("as_of", "") }}', '') as date),
-            max(cast(orders.ordered_at as date))
-        ) as as_of
-    from orders
-    where not orders.is_future_dated
+    {{ as_of_date('orders') }}
 
 ),
 
