@@ -19,7 +19,7 @@ import pandas as pd
 
 from mercator import contract
 from mercator.extract.encoding import INVALID_UTF8_REASON, UnreadableFile, blank_invalid_lines, to_utf8
-from mercator.extract.lines import csv_lines
+from mercator.extract.lines import csv_lines, unquoted_line_count
 from mercator.extract.sql import ident, literal
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,9 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir:
 
 
 TEMP_TABLES = (
-    "_mercator_csv", "_mercator_rejects", "_mercator_reject_scans", "_mercator_split", "_mercator_lines",
-    "_mercator_bad_lines", "_mercator_stage_rows",
+    "_mercator_csv", "_mercator_rejects", "_mercator_reject_scans", "_mercator_good_lines",
+    "_mercator_reject_lines", "_mercator_split", "_mercator_lines", "_mercator_bad_lines", "_mercator_stage_rows",
 )
-REGISTERED = ("_mercator_good_lines", "_mercator_outside_lines")
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -55,8 +54,6 @@ def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"drop view if exists {STAGE}")
     for table in TEMP_TABLES:
         con.execute(f"drop table if exists {table}")
-    for name in REGISTERED:
-        con.execute(f"drop view if exists {name}")
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -128,7 +125,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir: 
         "store_rejects=true, rejects_table='_mercator_rejects', rejects_scan='_mercator_reject_scans', "
         "rejects_limit=0)"
     )
-    consecutive = _register_csv_lines(con, text.data)
+    consecutive = _register_csv_lines(con, source)
     line, lines_join = ("(_mercator_csv.rowid + 2)::bigint", "") if consecutive else (
         "lines.line::bigint", " left join _mercator_good_lines as lines on _mercator_csv.rowid = lines.row_index"
     )
@@ -150,7 +147,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir: 
           from _mercator_rejects
           group by line
         ) as rejects
-        left join _mercator_outside_lines as outside on outside.duckdb_line = rejects.line
+        left join _mercator_reject_lines as outside on outside.duckdb_line = rejects.line
         """,
         materialize=False,
     )
@@ -164,33 +161,29 @@ def _csv_header(data: bytes) -> list[str]:
     return next(csv.reader(io.StringIO(head)), [])
 
 
-def _register_csv_lines(con: duckdb.DuckDBPyConnection, data: bytes) -> bool:
-    """Register the physical line of each good row (by its row index in `_mercator_csv`, which keeps
-    file order) and DuckDB line -> physical line. True, registering no good lines, when the good rows
-    are lines 2, 3, ... in order (no quoted field, blank line or reject): a row's line is then its
-    row index + 2, found without an array over the file's bytes."""
+def _register_csv_lines(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Store the physical line of each good row (by its row index in `_mercator_csv`, which keeps file
+    order) and of each rejected DuckDB line, streaming the file. True, storing no good lines, when the
+    good rows are lines 2, 3, ... in order (no quoted field, blank line or reject): a row's line is
+    then its row index + 2, found without an array over the file's lines."""
     rejected = con.execute("select distinct line from _mercator_rejects").fetchnumpy()["line"]
     [(good_rows,)] = con.execute("select count(*) from _mercator_csv").fetchall()
-    if not rejected.size and b'"' not in data and _line_count(data) == good_rows + 1:
-        con.register("_mercator_outside_lines", pd.DataFrame({"duckdb_line": [], "line": []}, dtype="int64"))
+    con.execute("create or replace temp table _mercator_reject_lines (duckdb_line bigint, line bigint)")
+    if not rejected.size and unquoted_line_count(path) == good_rows + 1:
         return True  # the usual file: a header, then one record per line (no quotes, no blank line)
-    lines = csv_lines(data)
-    rejected_physical = lines.outside_quotes[np.asarray(rejected, dtype=np.int64) - 1]
-    good = np.setdiff1d(lines.records, rejected_physical, assume_unique=True)
-    if good.size != good_rows:
+    con.execute("create or replace temp table _mercator_good_lines (row_index bigint, line bigint)")
+    good = 0
+    for lines in csv_lines(path, np.asarray(rejected, dtype=np.int64)):
+        row_index = np.arange(good, good + lines.good.size)
+        con.from_df(pd.DataFrame({"row_index": row_index, "line": lines.good})).insert_into("_mercator_good_lines")
+        con.from_df(pd.DataFrame({"duckdb_line": lines.rejected_duckdb_lines, "line": lines.rejected_lines})
+                    ).insert_into("_mercator_reject_lines")
+        good += lines.good.size
+    if good != good_rows:
         log.warning("could not map CSV rows to physical lines (%d rows, %d lines): _line left null",
-                    good_rows, good.size)
-        good = np.zeros(0, dtype=np.int64)
-    con.register("_mercator_good_lines", pd.DataFrame({"row_index": np.arange(good.size), "line": good}))
-    con.register("_mercator_outside_lines", pd.DataFrame({
-        "duckdb_line": np.arange(1, lines.outside_quotes.size + 1), "line": lines.outside_quotes,
-    }))
+                    good_rows, good)
+        con.execute("delete from _mercator_good_lines")
     return False
-
-
-def _line_count(data: bytes) -> int:
-    """Lines in `data`, the last one counted whether or not it ends with a newline."""
-    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
 # JSON Lines ----------------------------------------------------------------------------------
