@@ -14,3 +14,8 @@ def file_chunks(path: Path) -> Iterator[bytes]:
         while chunk := file.read(CHUNK_BYTES):
             yield chunk
 
+
+def file_head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of `path` (fewer when it is shorter)."""
+    with path.open("rb") as file:
+        return file.read(size)

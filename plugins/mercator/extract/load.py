@@ -14,6 +14,7 @@ from typing import Any, Literal
 import duckdb
 
 from mercator import contract
+from mercator.extract.chunks import file_head
 from mercator.extract.discover import delivery_files
 from mercator.extract.encoding import UnreadableFile
 from mercator.extract.readers import Staged, drop_stage, stage_file
@@ -104,8 +105,8 @@ def load_file(
     the previous rows, as a file removed from the landing folder does.
     """
     relative = path.relative_to(landing_dir).as_posix()
-    data = path.read_bytes()
-    delivery_hash = hashlib.sha256(data).hexdigest()
+    with path.open("rb") as file:
+        delivery_hash = hashlib.file_digest(file, "sha256").hexdigest()
     latest = con.execute(
         "select delivery_hash from raw._deliveries where file = ? order by loaded_at desc limit 1", [relative]
     ).fetchall()
@@ -115,7 +116,7 @@ def load_file(
     staged: Staged | None = None
     with TemporaryDirectory(prefix="mercator-extract-") as workdir:
         try:
-            staged = stage_file(con, path, data, Path(workdir))
+            staged = stage_file(con, path, Path(workdir))
         except UnreadableFile as exc:
             unreadable = str(exc)
         except duckdb.Error as exc:
@@ -126,9 +127,9 @@ def load_file(
     try:
         if staged is None:
             _replace_previous_unless_kept(con, meta, new_rows=0)
-            counts = _quarantine_whole_file(con, meta, unreadable, data)
+            counts = _quarantine_whole_file(con, meta, unreadable, path)
         else:
-            counts = _insert_checked(con, meta, staged, source_timezone, data)
+            counts = _insert_checked(con, meta, staged, source_timezone, path)
         encoding = staged.encoding if staged else None
         con.execute(
             "insert into raw._deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -182,7 +183,7 @@ def _replace_previous_unless_kept(con: duckdb.DuckDBPyConnection, meta: _Deliver
 
 
 def _insert_checked(
-    con: duckdb.DuckDBPyConnection, meta: _Delivery, staged: Staged, source_timezone: str, data: bytes
+    con: duckdb.DuckDBPyConnection, meta: _Delivery, staged: Staged, source_timezone: str, path: Path
 ) -> tuple[int, int, int]:
     """Insert good rows into raw and bad ones into quarantine; a file whose header lacks required
     columns and that has no data row (a one-line JSON document, a wrong export) is quarantined whole."""
@@ -192,7 +193,7 @@ def _insert_checked(
     ).fetchall()
     _replace_previous_unless_kept(con, meta, good_rows)
     if staged_rows == 0 and staged.columns and checked.file_reason:
-        return _quarantine_whole_file(con, meta, checked.file_reason, data)
+        return _quarantine_whole_file(con, meta, checked.file_reason, path)
     existing = {name.lower() for name in raw_columns(con, meta.entity)}
     for extra in checked.extra_columns:
         if extra.lower() not in existing:
@@ -213,10 +214,10 @@ def _insert_checked(
 
 
 def _quarantine_whole_file(
-    con: duckdb.DuckDBPyConnection, meta: _Delivery, reason: str, data: bytes
+    con: duckdb.DuckDBPyConnection, meta: _Delivery, reason: str, path: Path
 ) -> tuple[int, int, int]:
     """A file that is not a table counts as one input record, quarantined with line NULL."""
-    preview = data[:UNREADABLE_PREVIEW_BYTES].decode("utf-8", errors="backslashreplace")
+    preview = file_head(path, UNREADABLE_PREVIEW_BYTES).decode("utf-8", errors="backslashreplace")
     con.execute(
         "insert into raw.quarantine values (?, ?, ?, null, ?, ?, ?, ?, ?)",
         [meta.entity.source, meta.entity.name, meta.file, reason, preview, meta.delivery_hash, meta.load_id,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mercator import contract
+from mercator.extract.chunks import file_head
 from mercator.extract.encoding import INVALID_UTF8_REASON, UnreadableFile, blank_invalid_lines, to_utf8
 from mercator.extract.lines import csv_lines, unquoted_line_count
 from mercator.extract.sql import ident, literal
@@ -29,6 +32,7 @@ STAGE_META = {"_line": "bigint", "_record": "varchar", "_pre_reason": "varchar"}
 RESERVED = {*STAGE_META, "_reason", "_bad_record", *contract.LOAD_METADATA_COLUMNS}
 HEADER_SNIFF_BYTES = 1 << 20
 RECORD_PREVIEW_CHARS = 10_000
+BAD_LINES_BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,10 @@ class Staged:
     encoding: str | None
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir: Path) -> Staged:
-    """Stage `path` (whose bytes are `data`) by its suffix; `workdir` holds transcoded copies."""
+def stage_file(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Staged:
+    """Stage `path` by its suffix; `workdir` holds transcoded copies."""
     readers = {"csv": stage_csv, "jsonl": stage_jsonl, "parquet": stage_parquet}
-    return readers[path.suffix.lstrip(".").lower()](con, path, data, workdir)
+    return readers[path.suffix.lstrip(".").lower()](con, path, workdir)
 
 
 TEMP_TABLES = (
@@ -87,14 +91,6 @@ def _empty_stage(con: duckdb.DuckDBPyConnection) -> None:
     _create_stage(con, f"select {metas} where false")
 
 
-def _readable_copy(path: Path, data: bytes, original: bytes, workdir: Path) -> Path:
-    if data is original:
-        return path
-    copy = workdir / f"utf8{path.suffix}"
-    copy.write_bytes(data)
-    return copy
-
-
 # CSV -----------------------------------------------------------------------------------------
 
 CSV_REJECT_REASON = """case
@@ -109,23 +105,22 @@ CSV_REJECT_REASON = """case
 end"""
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir: Path) -> Staged:
-    text = to_utf8(data, "CSV")
-    header = _csv_header(text.data)
+def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Staged:
+    text = to_utf8(path, "CSV", workdir)
+    header = _csv_header(text.path)
     if not header:
         _empty_stage(con)
         return Staged([], text.encoding)
     names = unique_names(header)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
-    source = _readable_copy(path, text.data, data, workdir)
     con.execute("drop table if exists _mercator_rejects; drop table if exists _mercator_reject_scans")
     con.execute(
-        f"create or replace temp table _mercator_csv as select * from read_csv({literal(str(source))}, "
+        f"create or replace temp table _mercator_csv as select * from read_csv({literal(str(text.path))}, "
         f"columns={columns}, auto_detect=false, header=true, delim=',', quote='\"', escape='\"', "
         "store_rejects=true, rejects_table='_mercator_rejects', rejects_scan='_mercator_reject_scans', "
         "rejects_limit=0)"
     )
-    consecutive = _register_csv_lines(con, source)
+    consecutive = _register_csv_lines(con, text.path)
     line, lines_join = ("(_mercator_csv.rowid + 2)::bigint", "") if consecutive else (
         "lines.line::bigint", " left join _mercator_good_lines as lines on _mercator_csv.rowid = lines.row_index"
     )
@@ -154,8 +149,8 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir: 
     return Staged(names, text.encoding)
 
 
-def _csv_header(data: bytes) -> list[str]:
-    head = data[:HEADER_SNIFF_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff")
+def _csv_header(path: Path) -> list[str]:
+    head = file_head(path, HEADER_SNIFF_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
     if not head.strip():
         return []
     return next(csv.reader(io.StringIO(head)), [])
@@ -189,10 +184,13 @@ def _register_csv_lines(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
 # JSON Lines ----------------------------------------------------------------------------------
 
 
-def stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir: Path) -> Staged:
-    text = to_utf8(data, "JSON Lines")
-    readable, bad_lines = (blank_invalid_lines(text.data) if text.has_invalid_lines else (text.data, []))
-    source = _readable_copy(path, readable, data, workdir)
+def stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Staged:
+    text = to_utf8(path, "JSON Lines", workdir)
+    source = text.path
+    con.execute("create or replace temp table _mercator_bad_lines (line bigint, text varchar)")
+    if text.has_invalid_lines:
+        source = workdir / f"valid_utf8{path.suffix}"
+        _insert_bad_lines(con, blank_invalid_lines(text.path, source))
     con.execute(
         "create or replace temp table _mercator_split as "
         "select unnest(generate_series(1, len(parts))) as line, "
@@ -222,12 +220,6 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir
         for key, name in zip(keys, names, strict=True)
     )
     nulls = ", ".join(f"null::varchar as {ident(name)}" for name in names)
-    con.execute("create or replace temp table _mercator_bad_lines (line bigint, text varchar)")
-    if bad_lines:
-        raw_lines = text.data.split(b"\n")
-        con.executemany("insert into _mercator_bad_lines values (?, ?)", [
-            (n, raw_lines[n - 1].decode("utf-8", "replace")[:RECORD_PREVIEW_CHARS]) for n in bad_lines
-        ])
     _create_stage(
         con,
         f"""
@@ -245,6 +237,13 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir
     return Staged(names, text.encoding)
 
 
+def _insert_bad_lines(con: duckdb.DuckDBPyConnection, bad_lines: Iterator[tuple[int, bytes]]) -> None:
+    """Insert the lines that are not valid UTF-8 into `_mercator_bad_lines`, a batch at a time."""
+    previews = ((n, line.decode("utf-8", "replace")[:RECORD_PREVIEW_CHARS]) for n, line in bad_lines)
+    while batch := list(islice(previews, BAD_LINES_BATCH)):
+        con.executemany("insert into _mercator_bad_lines values (?, ?)", batch)
+
+
 def _json_path(key: str) -> str:
     return literal('$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"')
 
@@ -254,7 +253,7 @@ def _json_path(key: str) -> str:
 NESTED_TYPE_PREFIXES = ("STRUCT", "MAP", "UNION")
 
 
-def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, workdir: Path) -> Staged:
+def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Staged:
     scan = f"read_parquet({literal(str(path))}, file_row_number=true)"
     try:
         described = con.execute(f"describe select * exclude (file_row_number) from {scan}").fetchall()
