@@ -17,6 +17,8 @@ import csv
 import json
 import shutil
 import sys
+from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
 from bench_pipeline import _timed, slowest_models, stage_env
@@ -37,23 +39,22 @@ def split_landing(landing: Path, history: Path, day: Path, days: int) -> int:
             rows = sum(1 for _ in csv.reader(handle)) - 1
         cut = rows - rows // days
         relative = file.relative_to(landing)
-        history_file, day_file = history / relative, day / relative.with_name(f"{file.stem}_day.csv")
-        for target in (history_file, day_file):
-            target.parent.mkdir(parents=True, exist_ok=True)
-        with (file.open(newline="", encoding="utf-8") as source,
-              history_file.open("w", newline="", encoding="utf-8") as history_out,
-              day_file.open("w", newline="", encoding="utf-8") as day_out):
-            reader = csv.reader(source)
+        with file.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
             header = next(reader)
-            history_writer, day_writer = csv.writer(history_out), csv.writer(day_out)
-            history_writer.writerow(header)
-            day_writer.writerow(header)
-            for number, row in enumerate(reader):
-                (history_writer if number < cut else day_writer).writerow(row)
-        if rows == cut:
-            day_file.unlink()
+            _write_csv(history / relative, header, islice(reader, cut))
+            if rows > cut:
+                _write_csv(day / relative.with_name(f"{file.stem}_day.csv"), header, reader)
         day_rows += rows - cut
     return day_rows
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def _env(root: Path, landing: Path, **extra: str) -> dict[str, str]:
