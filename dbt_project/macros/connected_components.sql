@@ -4,28 +4,93 @@
 
     Each round, over the whole graph: a node takes the smallest label among its own and its
     neighbours' (and a label's node takes the smallest label seen across an edge from a node it
-    labels: hooking), then every node jumps to its label's label (pointer jumping). Only nodes whose
-    label fell are written back; the recursion stops when a round changes nothing. Labels never
+    labels: hooking), then every node jumps to its label's label (pointer jumping). Labels never
     rise, so it terminates; at the end no edge joins two labels, so each component carries its
     minimum. Pointer jumping makes long chains take a logarithmic number of rounds (a 2,000-link
     chain among 1.2M identifiers / 4.8M edges: ~7 s on 2 cores), where plain propagation takes one
     round per link.
 
-    DuckDB runs the rounds as one recursive CTE (USING KEY keeps one row per node). Spark has no
-    recursive CTE: the same rounds run as statements, each writing the whole labelling to a Parquet
-    table (<model>__labels_a/_b in turn) until a round lowers no label (at most `max_rounds`); unit
-    tests, whose inputs exist only as CTEs, run on DuckDB. Both run the same round
-    (connected_components_round).
+    The rounds run as statements on both engines, each writing the whole labelling to a table
+    (<model>__labels_a/_b in turn) until a round lowers no label (at most `max_rounds`); the model's
+    post-hook (connected_components_drop_scratch) drops them. Every statement is a join or an
+    aggregate, which DuckDB spills to disk: a recursive CTE's state does not (2M customers ran out of
+    memory in one). Unit tests, whose inputs exist only as CTEs, run the same round
+    (connected_components_round) as a recursive CTE on DuckDB.
 -#}
-{% macro connected_components(nodes, edges) -%}
-    {{ return(adapter.dispatch('connected_components', 'mercator')(nodes, edges)) }}
+{% macro connected_components(nodes, edges, max_rounds=64) -%}
+    {%- if model.resource_type == 'unit_test' -%}
+        {{ return(adapter.dispatch('connected_components_in_one_query', 'mercator')(nodes, edges)) }}
+    {%- endif -%}
+    {%- set state = namespace(current=0, converged=false) -%}
+    {%- if execute and flags.WHICH in ('run', 'build') -%}
+        {%- set scratch = connected_components_scratch() -%}
+        {%- do run_query('drop table if exists ' ~ scratch[0]) -%}
+        {%- do run_query(
+            'create table ' ~ scratch[0] ~ connected_components_table_format() ~ ' as select nodes.identifier_id,'
+            ~ ' nodes.identifier_id as component_id from ' ~ nodes ~ ' as nodes'
+        ) -%}
+        {%- for round in range(max_rounds) -%}
+            {%- set current, following = scratch[state.current], scratch[1 - state.current] -%}
+            {%- do run_query('drop table if exists ' ~ following) -%}
+            {%- do run_query(
+                'create table ' ~ following ~ connected_components_table_format() ~ ' as with '
+                ~ connected_components_round(current, edges)
+                ~ ' select jumped.identifier_id, jumped.component_id from jumped'
+            ) -%}
+            {%- set lowered = run_query(
+                'select count(*) from ' ~ following ~ ' as following inner join ' ~ current ~ ' as current'
+                ~ ' on following.identifier_id = current.identifier_id'
+                ~ ' where following.component_id < current.component_id'
+            ).columns[0].values()[0] -%}
+            {%- set state.current = 1 - state.current -%}
+            {%- if lowered == 0 -%}
+                {%- set state.converged = true -%}
+                {%- break -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if not state.converged -%}
+            {{ exceptions.raise_compiler_error("connected_components: labels still falling after " ~ max_rounds ~ " rounds") }}
+        {%- endif -%}
+    {%- endif %}
+select
+    labels.identifier_id,
+    labels.component_id
+from {{ connected_components_scratch()[state.current] }} as labels
 {%- endmacro %}
 
-{% macro default__connected_components(nodes, edges) -%}
-    {{ exceptions.raise_compiler_error("connected_components needs recursive CTEs with USING KEY (DuckDB); adapter " ~ adapter.type()) }}
+{#- The two label tables the rounds write in turn, beside the model. -#}
+{% macro connected_components_scratch() -%}
+    {{ return([
+        this.incorporate(path={'identifier': this.identifier ~ '__labels_a'}),
+        this.incorporate(path={'identifier': this.identifier ~ '__labels_b'}),
+    ]) }}
 {%- endmacro %}
 
-{% macro duckdb__connected_components(nodes, edges) -%}
+{#- Drop the label tables: the model's post-hook, once the model is built. -#}
+{% macro connected_components_drop_scratch() -%}
+    {%- for table in connected_components_scratch() %}
+        {%- do run_query('drop table if exists ' ~ table) -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro connected_components_table_format() -%}
+    {{ return(adapter.dispatch('connected_components_table_format', 'mercator')()) }}
+{%- endmacro %}
+
+{% macro default__connected_components_table_format() -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__connected_components_table_format() -%}
+    {{ return(' using parquet') }}
+{%- endmacro %}
+
+{#- The rounds as one recursive CTE (USING KEY keeps one row per node), for unit tests on DuckDB. -#}
+{% macro default__connected_components_in_one_query(nodes, edges) -%}
+    {{ exceptions.raise_compiler_error("connected_components in unit tests needs recursive CTEs with USING KEY (DuckDB); adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{% macro duckdb__connected_components_in_one_query(nodes, edges) -%}
 with recursive labels (identifier_id, component_id) using key (identifier_id) as (
 
     select
@@ -70,51 +135,6 @@ final as (
 select * from final
 {%- endmacro %}
 
-
-{% macro spark__connected_components(nodes, edges, max_rounds=64) -%}
-    {%- if model.resource_type == 'unit_test' -%}
-        {{ exceptions.raise_compiler_error("connected_components on Spark reads tables: unit tests run on DuckDB") }}
-    {%- else -%}
-        {%- set scratch = [
-            this.incorporate(path={'identifier': this.identifier ~ '__labels_a'}),
-            this.incorporate(path={'identifier': this.identifier ~ '__labels_b'}),
-        ] -%}
-        {%- set state = namespace(current=0, converged=false) -%}
-        {%- if execute and flags.WHICH in ('run', 'build') -%}
-            {%- do run_query('drop table if exists ' ~ scratch[0]) -%}
-            {%- do run_query(
-                'create table ' ~ scratch[0] ~ ' using parquet as select nodes.identifier_id,'
-                ~ ' nodes.identifier_id as component_id from ' ~ nodes ~ ' as nodes'
-            ) -%}
-            {%- for round in range(max_rounds) -%}
-                {%- set current, following = scratch[state.current], scratch[1 - state.current] -%}
-                {%- do run_query('drop table if exists ' ~ following) -%}
-                {%- do run_query(
-                    'create table ' ~ following ~ ' using parquet as with ' ~ connected_components_round(current, edges)
-                    ~ ' select jumped.identifier_id, jumped.component_id from jumped'
-                ) -%}
-                {%- set lowered = run_query(
-                    'select count(*) from ' ~ following ~ ' as following inner join ' ~ current ~ ' as current'
-                    ~ ' on following.identifier_id = current.identifier_id'
-                    ~ ' where following.component_id < current.component_id'
-                ).columns[0].values()[0] -%}
-                {%- set state.current = 1 - state.current -%}
-                {%- if lowered == 0 -%}
-                    {%- set state.converged = true -%}
-                    {%- break -%}
-                {%- endif -%}
-            {%- endfor -%}
-            {%- if not state.converged -%}
-                {{ exceptions.raise_compiler_error("connected_components: labels still falling after " ~ max_rounds ~ " rounds") }}
-            {%- endif -%}
-            {%- do run_query('drop table if exists ' ~ scratch[1 - state.current]) -%}
-        {%- endif %}
-select
-    labels.identifier_id,
-    labels.component_id
-from {{ scratch[state.current] }} as labels
-    {%- endif -%}
-{%- endmacro %}
 
 {#-
     One round over a labelling (identifier_id, component_id), as CTEs (`candidates`, `hooked`,
