@@ -4,7 +4,6 @@ activation reads from dbt_project.yml, overridden alike; without running dbt."""
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import replace
 
 from mercator import transform
@@ -24,8 +23,7 @@ def test_run_params_carry_the_runs_dbt_vars_and_empty_keeps_none() -> None:
 
 def test_dbt_gets_the_runs_vars(monkeypatch, tmp_path) -> None:
     commands = []
-    monkeypatch.setattr(transform.subprocess, "run",
-                        lambda cmd, **_: commands.append(cmd) or subprocess.CompletedProcess(cmd, 0, "", ""))
+    monkeypatch.setattr(transform, "invoke_dbt", lambda project, args, env: commands.append(args) or "")
     settings = replace(Settings.from_env(), warehouse=tmp_path / "wh.duckdb")
     transform.run_dbt(settings, "build")
     transform.run_dbt(settings.with_run_params(dbt_vars={"activation_high_value_share": 0.5}), "build")

@@ -13,6 +13,7 @@ copy, or on a first run none (settings_for_raw).
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 
 from mercator.config import Settings
@@ -35,13 +36,16 @@ def check_load_freshness(settings: Settings) -> SuiteResult:
     """Run dbt source freshness on `source:raw`; each stale entity becomes a warning."""
     from mercator.transform import DbtFailed, run_dbt
 
-    # dbt's target dir of the run: the build after it parses only what changed. sources.json is
-    # kept under the reports.
+    # dbt's target dir of the run: the build after it parses only what changed. The sources.json dbt
+    # writes there is kept under the reports (not `--output`: dbt deprecates it).
+    raw_settings = settings_for_raw(settings)
     report = settings.reports_dir / "quality" / NAME / "sources.json"
     try:
-        run_dbt(settings_for_raw(settings), "source", "freshness", "--select", "source:raw", "--output", str(report))
+        run_dbt(raw_settings, "source", "freshness", "--select", "source:raw")
     except DbtFailed as failure:  # cannot tell how fresh the loads are: say so, do not stop the run
         return SuiteResult(NAME, "raw.*", True, WARNED, [], [str(failure).splitlines()[0]])
+    report.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(raw_settings.dbt_target_dir / "sources.json", report)
     results = json.loads(report.read_text())["results"]
     loaded = [r for r in results if not str(r.get("max_loaded_at", "")).startswith(NEVER_LOADED)]
     warnings = [

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
 from mercator.contract import ENTITIES, entity, raw_table_ddl
+from mercator.transform import DbtFailed, invoke_dbt
 
 DBT_PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
 LOADED_AT = "2026-01-01 00:00:00+00"
@@ -40,15 +39,15 @@ def copy_project(destination: Path) -> Path:
 
 
 def run_dbt(project: Path, warehouse: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    """Run `dbt <args>` on `project` against `warehouse`; fail with dbt's output when dbt fails."""
-    dbt = Path(sys.executable).with_name("dbt")
+    """Run `dbt <args>` on `project` against `warehouse` (in this process, as the pipeline does); fail with
+    dbt's output when dbt fails."""
     run_env = {**os.environ, "MERCATOR_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
                **(env or {})}
-    cmd = [str(dbt), *args, "--profiles-dir", str(project), "--target-path", str(project / "target")]
-    proc = subprocess.run(cmd, cwd=project, env=run_env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
-    return proc.stdout
+    try:
+        return invoke_dbt(project, [*args, "--profiles-dir", str(project), "--target-path", str(project / "target")],
+                          run_env)
+    except DbtFailed as failure:
+        raise AssertionError(str(failure)) from None
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
