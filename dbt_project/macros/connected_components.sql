@@ -6,9 +6,8 @@
     neighbours' (and a label's node takes the smallest label seen across an edge from a node it
     labels: hooking), then every node jumps to its label's label (pointer jumping). Labels never
     rise, so it terminates; at the end no edge joins two labels, so each component carries its
-    minimum. Pointer jumping makes long chains take a logarithmic number of rounds (a 2,000-link
-    chain among 1.2M identifiers / 4.8M edges: ~7 s on 2 cores), where plain propagation takes one
-    round per link.
+    minimum. Pointer jumping makes long chains take a logarithmic number of rounds, where plain
+    propagation takes one round per link.
 
     The rounds run as statements on both engines, each writing the whole labelling to a table
     (<model>__labels_a/_b in turn) until a round lowers no label (at most `max_rounds`); the model's

@@ -103,8 +103,8 @@ def check_raw(settings: Settings, run_id: str | None = None) -> dict:
 # declares as the source `ml`: dbt builds in two passes around them.
 SCORED = "source:ml+"
 # dbt build's arguments. dbt unit tests pin the models' logic on fixtures, not the data: they run in
-# the test suite (tests/mercator/dbt/test_unit_tests.py, on DuckDB: their fixtures are CTEs, which the
-# Spark connected components cannot read), not in every pipeline run.
+# the test suite (tests/mercator/dbt/test_unit_tests.py, on DuckDB: their fixtures are CTEs, which only
+# DuckDB's recursive form of the connected components can read), not in every pipeline run.
 BUILD_ARGS = ("--exclude-resource-type", "unit_test")
 
 
