@@ -21,12 +21,13 @@ import pytest
 
 from tests.e2e.airflow_run import AirflowSandbox
 
-pytestmark = [pytest.mark.e2e, pytest.mark.dag_runs(7)]
+pytestmark = [pytest.mark.e2e, pytest.mark.dag_runs(6)]
 
+# A load half-written, dbt's tables half-built, audiences half-sent. (Not the mart gate: it reads the
+# warehouse and writes only its report, which the restart writes again; each kill costs a run.)
 KILLED_IN = (
     "extract.load_web__events",
     "transform.dbt_build",
-    "quality_marts.validate_marts",
     "activate.sync",
 )
 
