@@ -1,10 +1,19 @@
-{#- The channel of every touchpoint: the first rule of the seed channel_groupings that matches its
-    source and medium (never null; matched once per distinct pair). -#}
+{#-
+    The channel of every touchpoint: the first rule of the seed channel_groupings that matches its
+    source and medium (never null; matched once per distinct pair). Incremental as int_touchpoints:
+    the touchpoints of the visitors, devices and addresses it rewrote since the last build.
+-#}
+{{ config(
+    materialized='incremental', unique_key=['identifier_type', 'identifier_value'], incremental_strategy='delete+insert'
+) }}
 with
 
 touchpoints as (
 
     select * from {{ ref('int_touchpoints') }}
+    where {{ key_has_new_deliveries(
+        ref('int_touchpoints'), dbt.concat(['identifier_type', "':'", 'identifier_value'])
+    ) }}
 
 ),
 
@@ -48,6 +57,7 @@ final as (
         touchpoints.medium,
         touchpoints.campaign,
         touchpoints.has_click_id,
+        touchpoints.loaded_at,
         coalesce(matches.channel, 'Other') as channel
     from touchpoints
     left join matches

@@ -3,24 +3,32 @@
     app sessions (opened from a push, else direct) and email clicks (SendGrid click events).
     SMS links reach the site as web sessions with utm_medium sms. source and medium are lower
     case and never null, ready for the channel rules (seed channel_groupings).
+    Incremental: the touchpoints of every visitor, device and address with events delivered since
+    the last build are rewritten (sessions are rebuilt per visitor and device upstream).
 -#}
+{{ config(
+    materialized='incremental', unique_key=['identifier_type', 'identifier_value'], incremental_strategy='delete+insert'
+) }}
 with
 
 web_sessions as (
 
     select * from {{ ref('int_web_sessions') }}
+    where {{ key_has_new_deliveries(ref('int_web_sessions'), 'anonymous_id') }}
 
 ),
 
 app_sessions as (
 
     select * from {{ ref('int_app_sessions') }}
+    where {{ key_has_new_deliveries(ref('int_app_sessions'), 'device_id') }}
 
 ),
 
 email_events as (
 
     select * from {{ ref('stg_email__events') }}
+    where {{ key_has_new_deliveries(ref('stg_email__events'), 'email') }}
 
 ),
 
@@ -34,6 +42,7 @@ web as (
         utm_medium,
         utm_campaign,
         click_id,
+        loaded_at,
         nullif(lower({{ dbt.split_part('referrer', "'/'", 3) }}), '') as referrer_host
     from web_sessions
 
@@ -50,7 +59,8 @@ unioned as (
         coalesce(utm_source, referrer_host, '(direct)') as source,
         coalesce(utm_medium, case when referrer_host is not null then 'referral' end, '(none)') as medium,
         utm_campaign as campaign,
-        click_id is not null as has_click_id
+        click_id is not null as has_click_id,
+        loaded_at
     from web
 
     union all
@@ -64,7 +74,8 @@ unioned as (
         case when is_push_open then 'app' else '(direct)' end as source,
         case when is_push_open then 'push' else '(none)' end as medium,
         campaign,
-        false as has_click_id
+        false as has_click_id,
+        loaded_at
     from app_sessions
 
     union all
@@ -78,7 +89,8 @@ unioned as (
         lower(coalesce(category, 'email')) as source,
         'email' as medium,
         lower(campaign) as campaign,
-        false as has_click_id
+        false as has_click_id,
+        loaded_at
     from email_events
     where event = 'click'
 
