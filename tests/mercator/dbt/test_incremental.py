@@ -1,9 +1,12 @@
 """Daily incremental builds: the event-level models (staging events, web and app sessions, identity event
-links and observations) read only what the new deliveries touch, and a sequence of daily builds, the same
-sequence then rebuilt with `--full-refresh`, and one full build of all the deliveries give the same tables.
+links and observations) read only what the new deliveries touch, touchpoints and attribution only the
+journeys they change, and a sequence of daily builds, the same sequence then rebuilt with `--full-refresh`,
+and one full build of all the deliveries give the same tables.
 
 One small demo is cut into three daily deliveries per file (rows in file order, so every day also brings
-late events of earlier dates), and the third day redelivers changed web and email events of the first.
+late events of earlier dates), and the third day redelivers changed web and email events of the first and
+brings the first day's identified web events: their visitors move from their own journey to their
+customer's.
 Customer keys depend on history by design (a merged customer keeps its oldest key), so tables are
 compared with each customer key replaced by the customer's smallest identifier; the key registry and
 merge log, history themselves, are left out.
@@ -32,29 +35,38 @@ pytestmark = pytest.mark.dag_runs(1)
 CUSTOMERS = 300
 DAYS = 3
 SCHEMAS = ("staging", "intermediate", "marts")
-HISTORY = {"int_identity_key_registry", "customer_key_merges"}
+HISTORY = {"int_identity_key_registry", "customer_key_merges", "int_journey_members", "int_journey_rewrites"}
 RUN_TIME_COLUMNS = {"key_created_at", "assigned_at", "loaded_at"}
 KEY_COLUMNS = {"customer_key", "journey_key"}
 INCREMENTAL = ("stg_web__events", "stg_email__events", "int_web_sessions", "int_identity_event_links",
-               "int_identity_observations")
+               "int_identity_observations", "int_touchpoints", "int_touchpoint_channels", "int_journey_members",
+               "int_customer_touchpoints", "int_attribution_path_touches", "int_attribution_journeys",
+               "int_attribution_rule_credits")
+ANONYMOUS_JOURNEYS = "anonymous_journeys.json"  # the daily builds' visitor journeys before the last day
 BUILD = ("build", "--exclude", pipeline.SCORED, "--exclude-resource-type", "test",
          "--exclude-resource-type", "unit_test")
 
 
 def _split(demo: Path, days: Path) -> None:
-    """Each delivery file of `demo` as DAYS files, one per day directory; day 3 also redelivers day 1's
-    web and email events with a changed campaign (a later delivery wins)."""
+    """Each delivery file of `demo` as DAYS files, one per day directory. Day 1's identified web events
+    (user_id or email) come on the last day, so that their visitors are anonymous until then; the last
+    day also redelivers day 1's other web and email events with a changed campaign (a later delivery
+    wins)."""
     for file in sorted(demo.glob("*/*/*.csv")):
         with file.open(newline="", encoding="utf-8") as handle:
             header, *rows = list(csv.reader(handle))
-        for day in range(DAYS):
-            part = rows[day * len(rows) // DAYS:(day + 1) * len(rows) // DAYS]
+        parts = [rows[day * len(rows) // DAYS:(day + 1) * len(rows) // DAYS] for day in range(DAYS)]
+        if file.parts[-3] == "web":
+            user_id, email = header.index("user_id"), header.index("email")
+            parts[-1] += [row for row in parts[0] if row[user_id] or row[email]]
+            parts[0] = [row for row in parts[0] if not (row[user_id] or row[email])]
+        for day, part in enumerate(parts):
             _write(days / f"day{day + 1}" / file.relative_to(demo), header, part)
-            if day == 0 and file.parent.name == "events" and file.parts[-3] in ("web", "email"):
-                column = header.index("utm_campaign" if "utm_campaign" in header else "campaign")
-                changed = [[*row[:column], "redelivered", *row[column + 1:]] for row in part[::2]]
-                target = days / f"day{DAYS}" / file.relative_to(demo)
-                _write(target.with_name(f"{target.stem}_redelivery.csv"), header, changed)
+        if file.parent.name == "events" and file.parts[-3] in ("web", "email"):
+            column = header.index("utm_campaign" if "utm_campaign" in header else "campaign")
+            changed = [[*row[:column], "redelivered", *row[column + 1:]] for row in parts[0][::2]]
+            target = days / f"day{DAYS}" / file.relative_to(demo)
+            _write(target.with_name(f"{target.stem}_redelivery.csv"), header, changed)
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -131,9 +143,9 @@ def _differences(a: Path, b: Path) -> dict[str, int]:
     return differences
 
 
-def _rows(settings: Settings, sql: str) -> list[tuple]:
+def _rows(settings: Settings, sql: str, parameters: list | None = None) -> list[tuple]:
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, parameters).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +158,15 @@ def builds(tmp_path_factory) -> dict[str, Settings]:
     full, daily = _settings(root, "full"), _settings(root, "daily")
     _deliver(full, days, "all")
     run_dbt(full, *BUILD)
+    anonymous: set[str] = set()
     for day in days:
         _deliver(daily, [day], day.name)
         run_dbt(daily, *BUILD)
+        if day != days[-1]:
+            anonymous |= {key for (key,) in _rows(daily, "select distinct journey_key from"
+                                                         " intermediate.int_customer_touchpoints"
+                                                         " where journey_key like 'anonymous_id:%'")}
+    (daily.warehouse.parent / ANONYMOUS_JOURNEYS).write_text(json.dumps(sorted(anonymous)))
     refreshed = _settings(root, "refreshed")
     refreshed.warehouse.write_bytes(daily.warehouse.read_bytes())
     run_dbt(refreshed, *BUILD, "--full-refresh")
@@ -171,6 +189,25 @@ def test_event_models_are_incremental(builds) -> None:
     materialized = {node["name"]: node["config"]["materialized"] for node in nodes.values()
                     if node["resource_type"] == "model"}
     assert {name: materialized[name] for name in INCREMENTAL} == dict.fromkeys(INCREMENTAL, "incremental")
+
+
+def test_a_visitor_linked_later_leaves_no_rows_in_its_old_journey(builds) -> None:
+    """Visitors whose journey was their own ('anonymous_id:<id>') after an earlier day and is a customer's
+    after the last: the daily builds hold their touchpoints once, under the customer only."""
+    daily = builds["daily"]
+    earlier = json.loads((daily.warehouse.parent / ANONYMOUS_JOURNEYS).read_text())
+    linked = [key for (key,) in _rows(daily, "select 'anonymous_id:' || identifier_value"
+                                              " from intermediate.int_journey_members"
+                                              " where identifier_type = 'anonymous_id' and customer_key is not null")]
+    moved = sorted(set(earlier) & set(linked))
+    assert moved
+    for table in ("int_customer_touchpoints", "int_attribution_path_touches", "int_attribution_journeys",
+                  "int_attribution_rule_credits"):
+        left = _rows(daily, f"select count(*) from intermediate.{table} where list_contains(?, journey_key)", [moved])
+        assert left == [(0,)], table
+    duplicated = _rows(daily, "select count(*) - count(distinct touchpoint_id)"
+                              " from intermediate.int_customer_touchpoints")
+    assert duplicated == [(0,)]
 
 
 def test_daily_builds_equal_one_full_build(builds) -> None:

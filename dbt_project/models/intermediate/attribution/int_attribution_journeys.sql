@@ -1,12 +1,24 @@
 {#-
     Paths: one row per conversion with touchpoints (path_id = order_key) and per non-converting
-    path. path lists the touchpoints' channels in time order joined by ' > '.
+    path. path lists the touchpoints' channels in time order joined by ' > '. Incremental: the
+    paths of the journeys of int_journey_rewrites are deleted and rebuilt.
 -#}
+{{ config(
+    materialized='incremental', unique_key='journey_key', incremental_strategy='delete+insert',
+    delete_keys_in='int_journey_rewrites',
+) }}
 with
+
+rewrites as (
+
+    select * from {{ ref('int_journey_rewrites') }}
+
+),
 
 path_touches as (
 
     select * from {{ ref('int_attribution_path_touches') }}
+    {% if is_incremental() %}where journey_key in (select journey_key from rewrites){% endif %}
 
 ),
 

@@ -2,14 +2,27 @@
     Every touchpoint up to var as_of (when set) placed on one path. A touchpoint belongs to its
     customer's next conversion when that comes within var attribution_lookback_days; otherwise to
     the customer's non-converting path before that next conversion (or after the last one). path_id is the order_key of a conversion,
-    or 'open:<journey_key>:<next order_key or none>'.
+    or 'open:<journey_key>:<next order_key or none>'. Incremental: the journeys of
+    int_journey_rewrites (touchpoints or conversions changed) are deleted and placed again.
 -#}
+{{ config(
+    materialized='incremental', unique_key='journey_key', incremental_strategy='delete+insert',
+    delete_keys_in='int_journey_rewrites',
+) }}
 with
+
+rewrites as (
+
+    select * from {{ ref('int_journey_rewrites') }}
+
+),
 
 touchpoints as (
 
     select * from {{ ref('int_customer_touchpoints') }}
-    {% if var('as_of', '') %}where cast(touched_at as date) <= cast('{{ var("as_of") }}' as date){% endif %}
+    where
+        {% if is_incremental() %}journey_key in (select journey_key from rewrites){% else %}true{% endif %}
+        {% if var('as_of', '') %}and cast(touched_at as date) <= cast('{{ var("as_of") }}' as date){% endif %}
 
 ),
 

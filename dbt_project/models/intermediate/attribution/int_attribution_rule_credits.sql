@@ -4,13 +4,25 @@
     position_based (40 % first, 40 % last, 20 % shared by the middle; 50/50 with two touchpoints)
     and time_decay (weight halving every var attribution_time_decay_half_life_days before the
     conversion). Each order's credits sum to 1 per model; revenue = credit * conversion_value.
+    journey_key is the customer's. Incremental: the credits of the journeys of int_journey_rewrites
+    are deleted and computed again.
 -#}
+{{ config(
+    materialized='incremental', unique_key='journey_key', incremental_strategy='delete+insert',
+    delete_keys_in='int_journey_rewrites',
+) }}
 with
+
+rewrites as (
+
+    select * from {{ ref('int_journey_rewrites') }}
+
+),
 
 path_touches as (
 
     select * from {{ ref('int_attribution_path_touches') }}
-    where is_conversion
+    where is_conversion{% if is_incremental() %} and journey_key in (select journey_key from rewrites){% endif %}
 
 ),
 
@@ -36,6 +48,7 @@ positioned as (
     select
         order_key,
         touchpoint_id,
+        journey_key,
         channel,
         campaign,
         conversion_value,
@@ -101,6 +114,7 @@ credits as (
     select
         weighted.order_key,
         weighted.touchpoint_id,
+        weighted.journey_key,
         rule_models.model,
         weighted.channel,
         weighted.campaign,
@@ -123,6 +137,7 @@ final as (
     select
         order_key,
         touchpoint_id,
+        journey_key,
         model,
         channel,
         campaign,

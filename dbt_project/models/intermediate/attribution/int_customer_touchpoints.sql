@@ -1,12 +1,23 @@
 {#-
     Touchpoints with the customer they belong to, across devices through the identity graph
-    (visitor and device records via int_record_customers, email addresses via the customer
-    identifiers). journey_key is the customer_key, or the visitor/device/address when it resolves
-    to no customer. An email click is dropped when the same person's session from that email
+    (int_journey_members: visitor and device records via int_record_customers, email addresses via
+    the customer identifiers). journey_key is the customer_key, or the visitor/device/address when it
+    resolves to no customer. An email click is dropped when the same person's session from that email
     campaign starts within a day of it (webhook clocks lag): the session is the click's landing,
-    counted once.
+    counted once. Incremental: the journeys of int_journey_rewrites are deleted and rebuilt from all
+    their touchpoints.
 -#}
+{{ config(
+    materialized='incremental', unique_key='journey_key', incremental_strategy='delete+insert',
+    delete_keys_in='int_journey_rewrites',
+) }}
 with
+
+rewrites as (
+
+    select * from {{ ref('int_journey_rewrites') }}
+
+),
 
 touchpoints as (
 
@@ -14,46 +25,26 @@ touchpoints as (
 
 ),
 
-record_customers as (
+members as (
 
-    select * from {{ ref('int_record_customers') }}
-
-),
-
-customer_identifiers as (
-
-    select * from {{ ref('int_identity_customer_identifiers') }}
-
-),
-
-keyed as (
-
-    select
-        touchpoints.*,
-        coalesce(record_customers.customer_key, customer_identifiers.customer_key) as customer_key
-    from touchpoints
-    left join record_customers
-        on
-            touchpoints.identifier_value = record_customers.record_id
-            and (
-                (touchpoints.identifier_type = 'anonymous_id' and record_customers.entity = 'visitors')
-                or (touchpoints.identifier_type = 'device_id' and record_customers.entity = 'devices')
-            )
-    left join customer_identifiers
-        on
-            touchpoints.identifier_type = 'email'
-            and customer_identifiers.identifier_type = 'email'
-            and touchpoints.identifier_value = customer_identifiers.identifier_value
-            and not customer_identifiers.is_excluded
+    select * from {{ ref('int_journey_members') }}
+    where
+        identifier_type != 'order_key'
+        {% if is_incremental() %}and journey_key in (select journey_key from rewrites){% endif %}
 
 ),
 
 journeys as (
 
     select
-        *,
-        coalesce(customer_key, {{ dbt.concat(["identifier_type", "':'", "identifier_value"]) }}) as journey_key
-    from keyed
+        touchpoints.*,
+        members.customer_key,
+        members.journey_key
+    from touchpoints
+    inner join members
+        on
+            touchpoints.identifier_type = members.identifier_type
+            and touchpoints.identifier_value = members.identifier_value
 
 ),
 

@@ -6,7 +6,15 @@ with
 
 rule_credits as (
 
-    select * from {{ ref('int_attribution_rule_credits') }}
+    select
+        order_key,
+        touchpoint_id,
+        model,
+        channel,
+        campaign,
+        credit,
+        revenue
+    from {{ ref('int_attribution_rule_credits') }}
 
 ),
 
