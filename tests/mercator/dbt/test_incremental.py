@@ -4,9 +4,8 @@ journeys they change, and a sequence of daily builds, the same sequence then reb
 and one full build of all the deliveries give the same tables.
 
 One small demo is cut into three daily deliveries per file (rows in file order, so every day also brings
-late events of earlier dates), and the third day redelivers changed web and email events of the first and
-brings the first day's identified web events: their visitors move from their own journey to their
-customer's.
+late events of earlier dates), and the third day redelivers changed web and email events of the first.
+A visitor with a journey of its own on the first days signs in as a known customer on the last.
 Customer keys depend on history by design (a merged customer keeps its oldest key), so tables are
 compared with each customer key replaced by the customer's smallest identifier; the key registry and
 merge log, history themselves, are left out.
@@ -42,31 +41,42 @@ INCREMENTAL = ("stg_web__events", "stg_email__events", "int_web_sessions", "int_
                "int_identity_observations", "int_touchpoints", "int_touchpoint_channels", "int_journey_members",
                "int_customer_touchpoints", "int_attribution_path_touches", "int_attribution_journeys",
                "int_attribution_rule_credits")
-ANONYMOUS_JOURNEYS = "anonymous_journeys.json"  # the daily builds' visitor journeys before the last day
+LINKED_LATER = "visitor-linked-later"
+EARLIER_JOURNEYS = "journeys.json"  # every touchpoint's journey before the last day's build
 BUILD = ("build", "--exclude", pipeline.SCORED, "--exclude-resource-type", "test",
          "--exclude-resource-type", "unit_test")
 
 
 def _split(demo: Path, days: Path) -> None:
-    """Each delivery file of `demo` as DAYS files, one per day directory. Day 1's identified web events
-    (user_id or email) come on the last day, so that their visitors are anonymous until then; the last
-    day also redelivers day 1's other web and email events with a changed campaign (a later delivery
-    wins)."""
+    """Each delivery file of `demo` as DAYS files, one per day directory; day 3 also redelivers day 1's
+    web and email events with a changed campaign (a later delivery wins). A new visitor comes with
+    anonymous events on day 1 and signs in as a known customer on the last day."""
     for file in sorted(demo.glob("*/*/*.csv")):
         with file.open(newline="", encoding="utf-8") as handle:
             header, *rows = list(csv.reader(handle))
-        parts = [rows[day * len(rows) // DAYS:(day + 1) * len(rows) // DAYS] for day in range(DAYS)]
-        if file.parts[-3] == "web":
-            user_id, email = header.index("user_id"), header.index("email")
-            parts[-1] += [row for row in parts[0] if row[user_id] or row[email]]
-            parts[0] = [row for row in parts[0] if not (row[user_id] or row[email])]
-        for day, part in enumerate(parts):
+        for day in range(DAYS):
+            part = rows[day * len(rows) // DAYS:(day + 1) * len(rows) // DAYS]
             _write(days / f"day{day + 1}" / file.relative_to(demo), header, part)
-        if file.parent.name == "events" and file.parts[-3] in ("web", "email"):
-            column = header.index("utm_campaign" if "utm_campaign" in header else "campaign")
-            changed = [[*row[:column], "redelivered", *row[column + 1:]] for row in parts[0][::2]]
-            target = days / f"day{DAYS}" / file.relative_to(demo)
-            _write(target.with_name(f"{target.stem}_redelivery.csv"), header, changed)
+            if day == 0 and file.parent.name == "events" and file.parts[-3] in ("web", "email"):
+                column = header.index("utm_campaign" if "utm_campaign" in header else "campaign")
+                changed = [[*row[:column], "redelivered", *row[column + 1:]] for row in part[::2]]
+                target = days / f"day{DAYS}" / file.relative_to(demo)
+                _write(target.with_name(f"{target.stem}_redelivery.csv"), header, changed)
+    _sign_in_later(sorted(demo.glob("web/events/*.csv")), days)
+
+
+def _sign_in_later(web_events: list[Path], days: Path) -> None:
+    """Visitor LINKED_LATER: two anonymous visits on day 1, a third on the last day signed in as the first
+    user_id of `web_events`."""
+    rows = [row for file in web_events for row in csv.DictReader(file.read_text(encoding="utf-8").splitlines())]
+    user_id = next(row["user_id"] for row in rows if row["user_id"])
+    visits = {1: ("2026-01-05T10:00:00Z", "2026-01-20T10:00:00Z"), DAYS: ("2026-02-01T10:00:00Z",)}
+    for day, times in visits.items():
+        events = [{**dict.fromkeys(rows[0], ""), "event_id": f"{LINKED_LATER}-{time}", "anonymous_id": LINKED_LATER,
+                   "user_id": user_id if day == DAYS else "", "event_name": "page_view", "occurred_at": time,
+                   "utm_source": "google", "utm_medium": "cpc", "utm_campaign": "linked_later"} for time in times]
+        _write(days / f"day{day}" / "web" / "events" / "linked_later.csv", list(rows[0]),
+               [list(event.values()) for event in events])
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -158,15 +168,13 @@ def builds(tmp_path_factory) -> dict[str, Settings]:
     full, daily = _settings(root, "full"), _settings(root, "daily")
     _deliver(full, days, "all")
     run_dbt(full, *BUILD)
-    anonymous: set[str] = set()
+    earlier: dict[str, str] = {}
     for day in days:
         _deliver(daily, [day], day.name)
         run_dbt(daily, *BUILD)
         if day != days[-1]:
-            anonymous |= {key for (key,) in _rows(daily, "select distinct journey_key from"
-                                                         " intermediate.int_customer_touchpoints"
-                                                         " where journey_key like 'anonymous_id:%'")}
-    (daily.warehouse.parent / ANONYMOUS_JOURNEYS).write_text(json.dumps(sorted(anonymous)))
+            earlier = dict(_rows(daily, "select touchpoint_id, journey_key from intermediate.int_customer_touchpoints"))
+    (daily.warehouse.parent / EARLIER_JOURNEYS).write_text(json.dumps(earlier))
     refreshed = _settings(root, "refreshed")
     refreshed.warehouse.write_bytes(daily.warehouse.read_bytes())
     run_dbt(refreshed, *BUILD, "--full-refresh")
@@ -192,22 +200,20 @@ def test_event_models_are_incremental(builds) -> None:
 
 
 def test_a_visitor_linked_later_leaves_no_rows_in_its_old_journey(builds) -> None:
-    """Visitors whose journey was their own ('anonymous_id:<id>') after an earlier day and is a customer's
-    after the last: the daily builds hold their touchpoints once, under the customer only."""
+    """LINKED_LATER and the customer it signs in as have two journeys before the last day and one after
+    (an anonymous visitor is a customer key of its own, merged on sign-in): the journey that vanished
+    is rewritten to nothing in every table keyed by journey."""
     daily = builds["daily"]
-    earlier = json.loads((daily.warehouse.parent / ANONYMOUS_JOURNEYS).read_text())
-    linked = [key for (key,) in _rows(daily, "select 'anonymous_id:' || identifier_value"
-                                              " from intermediate.int_journey_members"
-                                              " where identifier_type = 'anonymous_id' and customer_key is not null")]
-    moved = sorted(set(earlier) & set(linked))
-    assert moved
+    earlier = json.loads((daily.warehouse.parent / EARLIER_JOURNEYS).read_text())
+    final = dict(_rows(daily, "select touchpoint_id, journey_key from intermediate.int_customer_touchpoints"))
+    (joined,) = {final[touchpoint] for touchpoint in final if touchpoint.startswith(f"web:{LINKED_LATER}#")}
+    before = {earlier[touchpoint] for touchpoint, journey in final.items()
+              if journey == joined and touchpoint in earlier}
+    assert len(before) == 2
+    (vanished,) = before - {joined}
     for table in ("int_customer_touchpoints", "int_attribution_path_touches", "int_attribution_journeys",
                   "int_attribution_rule_credits"):
-        left = _rows(daily, f"select count(*) from intermediate.{table} where list_contains(?, journey_key)", [moved])
-        assert left == [(0,)], table
-    duplicated = _rows(daily, "select count(*) - count(distinct touchpoint_id)"
-                              " from intermediate.int_customer_touchpoints")
-    assert duplicated == [(0,)]
+        assert _rows(daily, f"select count(*) from intermediate.{table} where journey_key = ?", [vanished]) == [(0,)]
 
 
 def test_daily_builds_equal_one_full_build(builds) -> None:
