@@ -1,7 +1,7 @@
 {#-
     The journeys that an incremental run of the touchpoint and attribution models rewrites: those
-    int_journey_members left and joined in its latest run (a visitor now linked to a customer moves
-    from 'anonymous_id:<id>' to the customer's key: both are rewritten, the first to nothing).
+    int_journey_members left and joined in its latest run (a visitor that signs in moves from its own
+    customer key, absorbed, to the customer's: both are rewritten, the first to nothing).
 -#}
 with
 
