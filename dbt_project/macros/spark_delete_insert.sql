@@ -4,8 +4,8 @@
     and the new rows, are first written to <model>__dbt_staged (a Parquet table: Spark cannot
     overwrite a table that the same statement reads), which then overwrites the table. These two
     overrides of dbt-spark's macros add the strategy and hand every other one to dbt-spark. Rows
-    whose key is listed in the model named by config delete_keys_in are dropped too
-    (macros/delete_keys_in.sql).
+    whose key the macro named by config delete_keys_in selects are dropped too (macros/delete_keys_in.sql;
+    it renders here, against the table before it is overwritten).
 -#}
 {% macro dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format) %}
     {%- if raw_strategy == 'delete+insert' -%}
@@ -28,7 +28,7 @@
         left anti join {{ source }} as new_rows
             on {% for key in keys %}kept.{{ key }} = new_rows.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
         {%- if config.get('delete_keys_in') %}
-        left anti join {{ ref(config.get('delete_keys_in')) }} as deleted
+        left anti join ({{ context[config.get('delete_keys_in')](target) }}) as deleted
             on {% for key in keys %}kept.{{ key }} = deleted.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
         {%- endif %}
         union all

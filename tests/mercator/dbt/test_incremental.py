@@ -34,8 +34,8 @@ pytestmark = pytest.mark.dag_runs(1)
 CUSTOMERS = 300
 DAYS = 3
 SCHEMAS = ("staging", "intermediate", "marts")
-HISTORY = {"int_identity_key_registry", "customer_key_merges", "int_journey_members", "int_journey_rewrites"}
-RUN_TIME_COLUMNS = {"key_created_at", "assigned_at", "loaded_at"}
+HISTORY = {"int_identity_key_registry", "customer_key_merges", "int_journey_members"}
+RUN_TIME_COLUMNS = {"key_created_at", "assigned_at", "loaded_at", "members_assigned_at"}
 KEY_COLUMNS = {"customer_key", "journey_key"}
 INCREMENTAL = ("stg_web__events", "stg_email__events", "int_web_sessions", "int_identity_event_links",
                "int_identity_observations", "int_touchpoints", "int_touchpoint_channels", "int_journey_members",

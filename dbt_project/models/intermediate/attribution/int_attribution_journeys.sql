@@ -1,17 +1,24 @@
 {#-
     Paths: one row per conversion with touchpoints (path_id = order_key) and per non-converting
     path. path lists the touchpoints' channels in time order joined by ' > '. Incremental: the
-    paths of the journeys of int_journey_rewrites are deleted and rebuilt.
+    paths of the journeys changed in int_journey_members since the table's watermark are deleted
+    and rebuilt; members_assigned_at is int_attribution_path_touches's (macros/journey_rewrites.sql).
 -#}
 {{ config(
     materialized='incremental', unique_key='journey_key', incremental_strategy='delete+insert',
-    delete_keys_in='int_journey_rewrites',
+    delete_keys_in='journey_rewrites',
 ) }}
+-- depends_on: {{ ref('int_journey_members') }}
 with
 
 rewrites as (
 
-    select * from {{ ref('int_journey_rewrites') }}
+    {% if is_incremental() %}
+        {{ journey_rewrites(this) }}
+    {% else %}
+        select cast(null as {{ dbt.type_string() }}) as journey_key
+        where 1 = 0
+    {% endif %}
 
 ),
 
@@ -50,7 +57,8 @@ final as (
     select
         paths.*,
         conversions.conversion_value,
-        conversions.is_new_customer
+        conversions.is_new_customer,
+        {{ journey_watermark(ref('int_attribution_path_touches')) }} as members_assigned_at
     from paths
     left join conversions
         on paths.order_key = conversions.order_key

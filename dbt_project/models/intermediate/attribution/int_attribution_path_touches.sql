@@ -2,18 +2,25 @@
     Every touchpoint up to var as_of (when set) placed on one path. A touchpoint belongs to its
     customer's next conversion when that comes within var attribution_lookback_days; otherwise to
     the customer's non-converting path before that next conversion (or after the last one). path_id is the order_key of a conversion,
-    or 'open:<journey_key>:<next order_key or none>'. Incremental: the journeys of
-    int_journey_rewrites (touchpoints or conversions changed) are deleted and placed again.
+    or 'open:<journey_key>:<next order_key or none>'. Incremental: the journeys changed in
+    int_journey_members (touchpoints or conversions) since the table's watermark are deleted and
+    placed again; members_assigned_at is int_customer_touchpoints's (macros/journey_rewrites.sql).
 -#}
 {{ config(
     materialized='incremental', unique_key='journey_key', incremental_strategy='delete+insert',
-    delete_keys_in='int_journey_rewrites',
+    delete_keys_in='journey_rewrites',
 ) }}
+-- depends_on: {{ ref('int_journey_members') }}
 with
 
 rewrites as (
 
-    select * from {{ ref('int_journey_rewrites') }}
+    {% if is_incremental() %}
+        {{ journey_rewrites(this) }}
+    {% else %}
+        select cast(null as {{ dbt.type_string() }}) as journey_key
+        where 1 = 0
+    {% endif %}
 
 ),
 
@@ -62,7 +69,8 @@ final as (
         channel,
         campaign,
         source,
-        medium
+        medium,
+        {{ journey_watermark(ref('int_customer_touchpoints')) }} as members_assigned_at
     from placed
 
 )

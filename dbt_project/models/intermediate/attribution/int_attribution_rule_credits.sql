@@ -4,18 +4,25 @@
     position_based (40 % first, 40 % last, 20 % shared by the middle; 50/50 with two touchpoints)
     and time_decay (weight halving every var attribution_time_decay_half_life_days before the
     conversion). Each order's credits sum to 1 per model; revenue = credit * conversion_value.
-    journey_key is the customer's. Incremental: the credits of the journeys of int_journey_rewrites
-    are deleted and computed again.
+    journey_key is the customer's. Incremental: the credits of the journeys changed in
+    int_journey_members since the table's watermark are deleted and computed again;
+    members_assigned_at is int_attribution_path_touches's (macros/journey_rewrites.sql).
 -#}
 {{ config(
     materialized='incremental', unique_key='journey_key', incremental_strategy='delete+insert',
-    delete_keys_in='int_journey_rewrites',
+    delete_keys_in='journey_rewrites',
 ) }}
+-- depends_on: {{ ref('int_journey_members') }}
 with
 
 rewrites as (
 
-    select * from {{ ref('int_journey_rewrites') }}
+    {% if is_incremental() %}
+        {{ journey_rewrites(this) }}
+    {% else %}
+        select cast(null as {{ dbt.type_string() }}) as journey_key
+        where 1 = 0
+    {% endif %}
 
 ),
 
@@ -142,7 +149,8 @@ final as (
         channel,
         campaign,
         credit,
-        credit * conversion_value as revenue
+        credit * conversion_value as revenue,
+        {{ journey_watermark(ref('int_attribution_path_touches')) }} as members_assigned_at
     from credits
 
 )

@@ -4,18 +4,24 @@
     the customer identifiers). journey_key is the customer_key, or the visitor/device/address when it
     resolves to no customer. An email click is dropped when the same person's session from that email
     campaign starts within a day of it (webhook clocks lag): the session is the click's landing,
-    counted once. Incremental: the journeys of int_journey_rewrites are deleted and rebuilt from all
-    their touchpoints.
+    counted once. Incremental: the journeys changed in int_journey_members since the table's
+    watermark (members_assigned_at: the latest members run it reflects) are deleted and rebuilt from
+    all their touchpoints (macros/journey_rewrites.sql).
 -#}
 {{ config(
     materialized='incremental', unique_key='journey_key', incremental_strategy='delete+insert',
-    delete_keys_in='int_journey_rewrites',
+    delete_keys_in='journey_rewrites',
 ) }}
 with
 
 rewrites as (
 
-    select * from {{ ref('int_journey_rewrites') }}
+    {% if is_incremental() %}
+        {{ journey_rewrites(this) }}
+    {% else %}
+        select cast(null as {{ dbt.type_string() }}) as journey_key
+        where 1 = 0
+    {% endif %}
 
 ),
 
@@ -27,9 +33,22 @@ touchpoints as (
 
 members as (
 
-    select * from {{ ref('int_journey_members') }}
+    select
+        identifier_type,
+        identifier_value,
+        customer_key,
+        journey_key
+    from (
+        select
+            *,
+            row_number() over (
+                partition by identifier_type, identifier_value order by assigned_at desc
+            ) as recency
+        from {{ ref('int_journey_members') }}
+        where identifier_type != 'order_key'
+    ) as history
     where
-        identifier_type != 'order_key'
+        recency = 1
         {% if is_incremental() %}and journey_key in (select journey_key from rewrites){% endif %}
 
 ),
@@ -76,7 +95,8 @@ final as (
         journeys.medium,
         journeys.campaign,
         journeys.has_click_id,
-        journeys.channel
+        journeys.channel,
+        {{ journey_watermark(ref('int_journey_members'), 'assigned_at') }} as members_assigned_at
     from journeys
     left join landed_email_clicks
         on journeys.touchpoint_id = landed_email_clicks.touchpoint_id

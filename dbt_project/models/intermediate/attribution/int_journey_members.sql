@@ -1,14 +1,14 @@
 {#-
     The journey of every touchpoint identifier (visitor, device, address: its customer through the
-    identity graph, else itself) and of every conversion (its customer). Each run writes only the
-    members that are new or whose journey or state changed (state: the latest delivery of an
-    identifier's touchpoints; a conversion's time, value and first-order flag), with
-    previous_journey_key; a conversion that is gone is written once with a null journey.
-    int_journey_rewrites lists the journeys that the incremental models downstream rewrite.
+    identity graph, else itself) and of every conversion (its customer). Append-only: each run adds a
+    row for every member that is new or whose journey or state changed (state: the latest delivery
+    of an identifier's touchpoints; a conversion's time, value and first-order flag), with
+    previous_journey_key and the run's assigned_at; a conversion that is gone gets a row with a null
+    journey. A member's latest row is its current journey. The history lets every incremental model
+    downstream rewrite the journeys changed since it last ran, however many runs stopped in between
+    (macros/journey_rewrites.sql).
 -#}
-{{ config(
-    materialized='incremental', unique_key=['identifier_type', 'identifier_value'], incremental_strategy='delete+insert'
-) }}
+{{ config(materialized='incremental', incremental_strategy='append') }}
 {%- set no_time = dbt.cast('null', dbt.type_timestamp()) -%}
 with
 
@@ -40,7 +40,21 @@ conversions as (
 previous as (
 
     {% if is_incremental() %}
-        select * from {{ this }}
+        select
+            identifier_type,
+            identifier_value,
+            journey_key,
+            state,
+            loaded_at
+        from (
+            select
+                *,
+                row_number() over (
+                    partition by identifier_type, identifier_value order by assigned_at desc
+                ) as recency
+            from {{ this }}
+        ) as history
+        where recency = 1
     {% else %}
         select
             {% for column in ['identifier_type', 'identifier_value', 'journey_key', 'state'] -%}
