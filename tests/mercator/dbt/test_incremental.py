@@ -1,7 +1,8 @@
 """Daily incremental builds: the event-level models (staging events, web and app sessions, identity event
 links and observations) read only what the new deliveries touch, touchpoints and attribution only the
 journeys they change, and a sequence of daily builds, the same sequence then rebuilt with `--full-refresh`,
-and one full build of all the deliveries give the same tables.
+the same sequence with the second day's build stopped right after int_journey_members (a crash), and one
+full build of all the deliveries give the same tables.
 
 One small demo is cut into three daily deliveries per file (rows in file order, so every day also brings
 late events of earlier dates), and the third day redelivers changed web and email events of the first.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -45,6 +47,8 @@ LINKED_LATER = "visitor-linked-later"
 EARLIER_JOURNEYS = "journeys.json"  # every touchpoint's journey before the last day's build
 BUILD = ("build", "--exclude", pipeline.SCORED, "--exclude-resource-type", "test",
          "--exclude-resource-type", "unit_test")
+# A build that stops once int_journey_members is written, before the models that rewrite its journeys.
+UP_TO_MEMBERS = (*BUILD, "--select", "+int_journey_members")
 
 
 def _split(demo: Path, days: Path) -> None:
@@ -168,17 +172,24 @@ def builds(tmp_path_factory) -> dict[str, Settings]:
     full, daily = _settings(root, "full"), _settings(root, "daily")
     _deliver(full, days, "all")
     run_dbt(full, *BUILD)
+    interrupted = _settings(root, "interrupted")
     earlier: dict[str, str] = {}
     for day in days:
         _deliver(daily, [day], day.name)
         run_dbt(daily, *BUILD)
+        if day == days[0]:  # the interrupted sequence starts from the first day's build
+            shutil.copytree(daily.landing_dir, interrupted.landing_dir)
+            interrupted.warehouse.write_bytes(daily.warehouse.read_bytes())
         if day != days[-1]:
             earlier = dict(_rows(daily, "select touchpoint_id, journey_key from intermediate.int_customer_touchpoints"))
     (daily.warehouse.parent / EARLIER_JOURNEYS).write_text(json.dumps(earlier))
     refreshed = _settings(root, "refreshed")
     refreshed.warehouse.write_bytes(daily.warehouse.read_bytes())
     run_dbt(refreshed, *BUILD, "--full-refresh")
-    return {"full": full, "daily": daily, "refreshed": refreshed}
+    for day in days[1:]:
+        _deliver(interrupted, [day], day.name)
+        run_dbt(interrupted, *(UP_TO_MEMBERS if day == days[1] else BUILD))
+    return {"full": full, "daily": daily, "refreshed": refreshed, "interrupted": interrupted}
 
 
 def test_the_split_brings_late_events_and_a_redelivery(builds) -> None:
@@ -219,6 +230,16 @@ def test_a_visitor_linked_later_leaves_no_rows_in_its_old_journey(builds) -> Non
 def test_daily_builds_equal_one_full_build(builds) -> None:
     differences = _differences(builds["full"].warehouse, builds["daily"].warehouse)
     assert len(differences) > 45
+    assert {table: n for table, n in differences.items() if n} == {}
+
+
+def test_a_build_stopped_after_the_journey_members_is_caught_up_the_next_day(builds) -> None:
+    """The second day's build stops once int_journey_members holds that day's journeys: the third day's
+    build rewrites the journeys changed on both days (each model from its own watermark), so the tables
+    equal a full build."""
+    stopped = _rows(builds["interrupted"], "select count(distinct assigned_at) from intermediate.int_journey_members")
+    assert stopped == [(DAYS,)]
+    differences = _differences(builds["full"].warehouse, builds["interrupted"].warehouse)
     assert {table: n for table, n in differences.items() if n} == {}
 
 
