@@ -12,11 +12,15 @@
     watermark, and every journey the table holds when int_journey_members was rebuilt since (its
     rows then all start after the watermark: a full refresh of int_journey_members alone leaves no
     record of the journeys that emptied). Rendered at run time, with `relation` the table being
-    built (the model's rewrites and its delete step: config delete_keys_in, macros/delete_keys_in.sql).
+    built (the model's rewrites and its delete step: config delete_keys_in, macros/delete_keys_in.sql);
+    none on a full build.
     A model calling it declares `-- depends_on: {{ ref('int_journey_members') }}` (the call is
     not rendered when dbt parses the model).
 -#}
 {% macro journey_rewrites(relation) -%}
+    {%- if not is_incremental() -%}
+    select cast(null as {{ dbt.type_string() }}) as journey_key where 1 = 0
+    {%- else -%}
     {%- set members = ref('int_journey_members') -%}
     {%- set watermark = journey_watermark(relation) -%}
     select journey_key from {{ members }}
@@ -27,6 +31,7 @@
     union
     select journey_key from {{ relation }}
     where {{ watermark }} < (select min(assigned_at) from {{ members }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -13,12 +13,7 @@ with
 
 rewrites as (
 
-    {% if is_incremental() %}
-        {{ journey_rewrites(this) }}
-    {% else %}
-        select cast(null as {{ dbt.type_string() }}) as journey_key
-        where 1 = 0
-    {% endif %}
+    {{ journey_rewrites(this) }}
 
 ),
 
