@@ -27,6 +27,9 @@ def _share_the_cores() -> None:
 
 
 _share_the_cores()
+# Spark's JVMs here live for one short command each: C1 alone and the serial collector cost a third
+# less CPU than the JIT's full tiers and parallel GC (194 against 298 CPU s for a 2,000-customer build).
+os.environ.setdefault("MERCATOR_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 
 
 @pytest.hookimpl(tryfirst=True)
