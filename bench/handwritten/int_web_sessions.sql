@@ -10,7 +10,7 @@ with starts as (
         end as is_start
     from (
         select
-            anonymous_id, user_id, occurred_at, event_id, referrer, click_id,
+            anonymous_id, user_id, occurred_at, event_id, referrer, click_id, loaded_at,
             lower(utm_source) as utm_source, lower(utm_medium) as utm_medium, lower(utm_campaign) as utm_campaign,
             lag(occurred_at) over (partition by anonymous_id order by occurred_at, event_id) as previous_at
         from staging.stg_web__events
@@ -33,6 +33,7 @@ select
     max(utm_source) filter (where is_start = 1) as utm_source,
     max(utm_medium) filter (where is_start = 1) as utm_medium,
     max(utm_campaign) filter (where is_start = 1) as utm_campaign,
-    max(click_id) filter (where is_start = 1) as click_id
+    max(click_id) filter (where is_start = 1) as click_id,
+    max(loaded_at) as loaded_at
 from numbered
 group by anonymous_id, session_number
