@@ -30,8 +30,12 @@ create table if not exists raw._deliveries (
   rows_in bigint,
   rows_loaded bigint,
   rows_quarantined bigint,
-  encoding varchar
+  encoding varchar,
+  file_size bigint,
+  file_mtime_ns bigint
 )"""
+
+DELIVERIES_STAT_COLUMNS = ("file_size", "file_mtime_ns")
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -41,6 +45,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(contract.raw_table_ddl(e))
     con.execute(QUARANTINE_DDL)
     con.execute(DELIVERIES_DDL)
+    for column in DELIVERIES_STAT_COLUMNS:
+        con.execute(f"alter table raw._deliveries add column if not exists {column} bigint")
 
 
 def raw_columns(con: duckdb.DuckDBPyConnection, e: contract.Entity) -> list[str]:

@@ -1,5 +1,9 @@
 """Deliveries: unchanged files are skipped, changed files replace their rows, reruns are idempotent."""
 
+import hashlib
+import os
+import time
+
 from mercator import contract
 from mercator.extract import summarize
 
@@ -54,6 +58,63 @@ def test_changed_delivery_replaces_only_that_files_rows(con, write, load) -> Non
     assert rows(con, "select count(*) from raw.quarantine") == [(0,)]
     assert rows(con, "select load_id, rows_loaded, rows_quarantined from raw._deliveries "
                      "where file = 'shop/orders/a.csv' order by loaded_at") == [("L1", 1, 1), ("L2", 2, 0)]
+
+
+def _age(path, seconds: int = 3600) -> int:
+    """Set the file's modification time `seconds` back; returns it in ns."""
+    mtime_ns = time.time_ns() - seconds * 1_000_000_000
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    return mtime_ns
+
+
+def _hash_calls(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    real = hashlib.file_digest
+
+    def counting(file, digest):
+        calls.append(file.name)
+        return real(file, digest)
+
+    monkeypatch.setattr(hashlib, "file_digest", counting)
+    return calls
+
+
+def test_a_file_with_its_recorded_size_and_time_is_not_read_again(con, write, load, monkeypatch) -> None:
+    path = write("shop/orders/a.csv", csv_text(HEADER, [["o1", "2026-03-01", "1"]]))
+    mtime_ns = _age(path)
+    load("shop/orders", load_id="L1")
+    calls = _hash_calls(monkeypatch)
+
+    [file] = load("shop/orders", load_id="L2").files
+
+    assert (file.status, calls) == ("skipped", [])
+    assert rows(con, "select file_size, file_mtime_ns from raw._deliveries") == [(path.stat().st_size, mtime_ns)]
+
+
+def test_a_recent_or_touched_file_is_hashed_and_its_time_recorded_once_trusted(con, write, load, monkeypatch) -> None:
+    path = write("shop/orders/a.csv", csv_text(HEADER, [["o1", "2026-03-01", "1"]]))
+    load("shop/orders", load_id="L1")
+    assert rows(con, "select file_mtime_ns from raw._deliveries") == [(None,)]
+    calls = _hash_calls(monkeypatch)
+    mtime_ns = _age(path)
+
+    statuses = [load("shop/orders", load_id=f"L{n}").files[0].status for n in (2, 3)]
+
+    assert (statuses, len(calls)) == (["skipped", "skipped"], 1)
+    assert rows(con, "select load_id, file_mtime_ns from raw._deliveries") == [("L1", mtime_ns)]
+
+
+def test_same_size_new_content_with_a_new_time_is_loaded(con, write, load) -> None:
+    path = write("shop/orders/a.csv", csv_text(HEADER, [["o1", "2026-03-01", "1"]]))
+    _age(path, 7200)
+    load("shop/orders", load_id="L1")
+    write("shop/orders/a.csv", csv_text(HEADER, [["o1", "2026-03-01", "2"]]))
+    _age(path, 3600)
+
+    [file] = load("shop/orders", load_id="L2").files
+
+    assert file.status == "loaded"
+    assert rows(con, "select total_amount::varchar from raw.shop__orders") == [("2.00",)]
 
 
 def test_reverting_a_file_to_earlier_content_loads_it_again(con, write, load) -> None:
