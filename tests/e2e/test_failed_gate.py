@@ -2,7 +2,7 @@
 still comes out, saying which gate, suites and checks failed, with the last good numbers labelled.
 
 Both `airflow dags test` runs use a copy of the project. Run 1 on small demo data passes both gates
-(as of 2026-10-24: the `as_of` param limits RFM to the orders up to then) and leaves the last good
+(as of 2026-10-10: the `as_of` param limits RFM to the orders up to then) and leaves the last good
 copies. Then, in the copy, an analyst leaves churned
 customers out of dim_customers: dbt builds it (no dbt test covers the link from orders and scores
 to dim_customers; its unit test has no churned customer), and the mart gate finds orders, RFM and
@@ -28,7 +28,7 @@ from tests.e2e.airflow_run import AirflowSandbox, dag_runs, task_states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dag_runs(2)]
 
-FIRST_AS_OF = "2026-10-24"
+FIRST_AS_OF = "2026-10-10"
 ANALYST_EDIT = ("select * from final", "select * from final where lifecycle_stage <> 'churned'")
 
 

@@ -14,9 +14,10 @@ Processes (all parameters in `params.DemoParams`, written to truth/params.json):
 
 - Persons: a share `prospect_share` never buys (out of market: a few browsing journeys that
   never convert, some sign up for the newsletter); the others are customers.
-- Purchases (BG/NBD): acquisition (first purchase) uniform over the window; per person
+- Purchases (MBG/NBD): acquisition (first purchase) uniform over the window; per person
   lambda ~ Gamma(r, rate alpha) per day and p ~ Beta(a, b); Exponential(lambda) gaps between
-  purchases; after each repeat purchase the person drops out with probability p. Each purchase
+  purchases; after every purchase, the first included, the person drops out with probability p
+  (so one-time buyers churn too, which BG/NBD's process would not let them). Each purchase
   is online (shop, `sales_channel` web or app) or in a store (POS) with probability `pos_share`.
 - Spend (Gamma-Gamma): nu ~ Gamma(q, rate gamma) per person; gross order value (total_amount,
   before discount; order items sum to it exactly) ~ Gamma(p, rate nu).

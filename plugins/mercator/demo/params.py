@@ -94,8 +94,9 @@ class DemoParams:
     malformed_share: float = 0.0
     currency: str = "USD"
     default_country: str = "US"
-    # BG/NBD purchase process (Fader, Hardie & Lee 2005): lambda ~ Gamma(r, rate alpha) per day,
-    # dropout p ~ Beta(a, b) after each repeat purchase; first purchase at acquisition.
+    # MBG/NBD purchase process (Batislam, Denizel & Filiztekin 2007): lambda ~ Gamma(r, rate alpha)
+    # per day, dropout p ~ Beta(a, b) after every purchase, the first included; first purchase at
+    # acquisition. (Named bgnbd_*: the parameters are BG/NBD's, as are their meanings.)
     bgnbd_r: float = 0.4
     bgnbd_alpha: float = 120.0
     bgnbd_a: float = 0.8
@@ -156,7 +157,7 @@ class DemoParams:
         data["start_date"] = self.start.isoformat()
         data["window_days"] = self.window_days
         data["purchase_process"] = {
-            "model": "BG/NBD",
+            "model": "MBG/NBD",
             "r": self.bgnbd_r,
             "alpha": self.bgnbd_alpha,
             "a": self.bgnbd_a,

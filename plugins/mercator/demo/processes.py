@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class PurchaseHistory:
-    """BG/NBD draws for one customer and the purchase times they produce (days since window start)."""
+    """MBG/NBD draws for one customer and the purchase times they produce (days since window start)."""
 
     rate: float
     dropout: float
@@ -27,17 +27,19 @@ class PurchaseHistory:
 
 
 def purchase_history(rng: random.Random, params: DemoParams, acquired_at: float) -> PurchaseHistory:
-    """First purchase at acquisition; Exponential(rate) gaps; dies with prob. `dropout` after each repeat."""
+    """First purchase at acquisition; Exponential(rate) gaps; dies with prob. `dropout` after every purchase.
+
+    The first purchase included (MBG/NBD, Batislam et al. 2007): a one-time buyer may be gone, as in
+    any shop, where BG/NBD would keep every one-time buyer alive for ever.
+    """
     rate = rng.gammavariate(params.bgnbd_r, 1.0 / params.bgnbd_alpha)
     dropout = rng.betavariate(params.bgnbd_a, params.bgnbd_b)
     times, t = [acquired_at], acquired_at
-    while len(times) < MAX_PURCHASES:
+    while len(times) < MAX_PURCHASES and rng.random() >= dropout:
         t += rng.expovariate(rate) if rate > 0 else math.inf
         if t >= params.window_days:
             return PurchaseHistory(rate, dropout, times, t if math.isfinite(t) else None)
         times.append(t)
-        if rng.random() < dropout:
-            break
     return PurchaseHistory(rate, dropout, times, None)
 
 

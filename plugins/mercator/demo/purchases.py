@@ -132,7 +132,7 @@ def write_store_sale(life: Life, t: float, cents: int, loyal: bool) -> None:
 
 
 def buyer_life(life: Life, history: PurchaseHistory, nu: float) -> None:
-    """Purchases at the BG/NBD times, each preceded by journeys; shop or store per order."""
+    """Purchases at the MBG/NBD times, each preceded by journeys; shop or store per order."""
     rng, p, me = life.rng, life.p, life.me
     times = history.times
     kinds = ["pos" if rng.random() < p.pos_share else "shop" for _ in times]

@@ -1,13 +1,16 @@
 """CLV through the real pipeline on demo data: dbt summaries, fit_clv, the marts and dim_customers.
 
-Parameter recovery tolerance. The demo draws purchases from BG/NBD and order values from
+Parameter recovery tolerance. The demo draws purchases from MBG/NBD and order values from
 Gamma-Gamma (truth/params.json), but the warehouse sees a thinned process: cancelled and fully
 refunded orders are not purchases and anonymous store sales reach no customer. The share of true
 orders that survive as purchase periods (`kept`, measured from truth/records.csv) scales every
-customer's purchase rate, i.e. the Gamma rate alpha by 1 / kept. So each log-parameter must lie
-within 4 standard errors (the fit's inverse Hessian: the sampling error at this size) plus
-|log kept| of the truth, and the mean purchase rate r / alpha, which the data pin down far better
-than r and alpha apart, within 4 standard errors plus 10 % of truth * kept.
+customer's purchase rate, i.e. the Gamma rate alpha by 1 / kept. Gamma-Gamma's log-parameters must
+each lie within 4 standard errors (the fit's inverse Hessian: the sampling error at this size) plus
+|log kept| of the truth. MBG/NBD's likelihood is a long flat ridge in (r, alpha, a, b) at this size
+(refits of simulated cohorts of 3,500 land anywhere along it), where standard errors from the
+curvature at the fit mean little: the truth, alpha scaled, must pass a likelihood-ratio test at
+the 4-sigma level instead (2 * the log-likelihood gap below the chi-square(4) quantile). Even the
+mean purchase rate r / alpha, which pins BG/NBD down, slides along that ridge against the dropout.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from mercator.clv.churn import held_out, roc_auc
-from mercator.clv.engine import fit_bgnbd, fit_gamma_gamma
+from mercator.clv.engine import MBG_NBD, fit_bgnbd, fit_gamma_gamma, fit_purchase_model, mbgnbd_log_likelihood
 from mercator.clv.warehouse import ClvInputs, read_inputs
 from mercator.engine import DuckDBEngine
+from scipy.stats import chi2, norm
 
 from tests.mercator.clv.warehouse_fixtures import ClvBuild, clv_build
 
@@ -50,11 +54,12 @@ def demo_inputs(demo) -> ClvInputs:
 
 @pytest.fixture(scope="module")
 def demo_fits(demo_inputs):
-    """BG/NBD and Gamma-Gamma refitted at as_of as fit_clv did (for their covariances)."""
+    """MBG/NBD (the demo's process) and Gamma-Gamma refitted at as_of as fit_clv did (for their covariances)."""
     summary = demo_inputs.summary
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return (fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], demo_inputs.config.fit),
+        return (fit_purchase_model(summary["frequency"], summary["recency"], summary["T"], demo_inputs.config.fit,
+                                   MBG_NBD),
                 fit_gamma_gamma(summary["frequency"], summary["monetary_value"], demo_inputs.config.fit,
                                 summary["first_value"]))
 
@@ -68,22 +73,25 @@ def kept_share(demo: ClvBuild) -> float:
     return periods / true_orders
 
 
-def test_fitted_parameters_recover_the_demo_truth(demo, demo_fits):
+def test_fitted_parameters_recover_the_demo_truth(demo, demo_inputs, demo_fits):
     truth = json.loads((demo.landing / "truth" / "params.json").read_text())
     allowance = abs(math.log(kept_share(demo)))
     assert 0 < allowance < 0.3, "most true orders must reach a customer"
-    for model in demo_fits:
-        assert model.method == "mle"
-        errors = np.sqrt(np.diag(model.log_params_cov))
-        for (name, value), error in zip(model.params.items(), errors, strict=True):
-            assert abs(math.log(value / truth[TRUTH_NAMES[name]])) < 4 * error + allowance, name
-    p = demo_fits[0].params
-    cov = demo_fits[0].log_params_cov
-    rate_error = math.sqrt(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
-    true_rate = truth["bgnbd_r"] / truth["bgnbd_alpha"] * kept_share(demo)
-    assert abs(math.log(p["r"] / p["alpha"] / true_rate)) < 4 * rate_error + 0.1
+    purchases, spend = demo_fits
+    assert (purchases.method, spend.method) == ("mle", "mle")
+    errors = np.sqrt(np.diag(spend.log_params_cov))
+    for (name, value), error in zip(spend.params.items(), errors, strict=True):
+        assert abs(math.log(value / truth[TRUTH_NAMES[name]])) < 4 * error + allowance, name
+    true_params = {name: truth[TRUTH_NAMES[name]] for name in purchases.params}
+    true_params["alpha"] /= kept_share(demo)
+    summary = demo_inputs.summary
+    x, tx, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    weight = np.ones_like(x)
+    fitted, at_truth = (mbgnbd_log_likelihood(params, x, tx, T, weight) for params in (purchases.params, true_params))
+    assert 0 <= 2 * (fitted - at_truth) < chi2.isf(2 * norm.sf(4), df=4)
     stored = dict(demo.rows("select model || '.' || parameter, value from marts.clv_model_params"))
-    assert stored["bg_nbd.alpha"] == pytest.approx(p["alpha"])
+    bgnbd = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], demo_inputs.config.fit)
+    assert stored["bg_nbd.alpha"] == pytest.approx(bgnbd.params["alpha"])
 
 
 def test_holdout_purchases_and_churn_auc(demo, demo_inputs, demo_fits):
@@ -102,7 +110,7 @@ def test_holdout_purchases_and_churn_auc(demo, demo_inputs, demo_fits):
     auc = facts["churn_holdout_auc"]
     assert auc["logistic_regression"] > 0.5 + 4 * chance_sd
     assert auc["bgnbd_p_no_purchase_30d"] > 0.5 + 4 * chance_sd
-    # the demo draws purchases from BG/NBD: its P(no purchase in 30 days) under the true parameters
+    # the demo draws purchases from MBG/NBD: its P(no purchase in 30 days) under the true parameters
     # (alpha scaled by the kept share) is the best possible score; the regression must come close
     truth = json.loads((demo.landing / "truth" / "params.json").read_text())
     true_params = {"r": truth["bgnbd_r"], "alpha": truth["bgnbd_alpha"] / kept_share(demo),
@@ -113,6 +121,7 @@ def test_holdout_purchases_and_churn_auc(demo, demo_inputs, demo_fits):
     oracle = replace(demo_fits[0], params=true_params).p_no_purchase(30.0, x, tx, T)
     churned = calibration["holdout_purchases_30d"].to_numpy() == 0
     assert auc["logistic_regression"] > roc_auc(oracle[test], churned[test]) - 0.02
+    assert auc["logistic_regression"] >= 0.70
 
 
 def test_the_chosen_purchase_model_gives_one_time_buyers_a_p_alive_that_falls_with_recency(demo):

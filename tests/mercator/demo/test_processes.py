@@ -26,12 +26,13 @@ def _orders_by_person(landing: Path) -> dict[str, list[tuple[str, float]]]:
     return orders
 
 
-def test_repeat_share_matches_bgnbd(landing: Path) -> None:
+def test_repeat_share_matches_mbgnbd(landing: Path) -> None:
     params = json.loads((landing / "truth/params.json").read_text())
     r, alpha, window = params["bgnbd_r"], params["bgnbd_alpha"], params["window_days"]
-    # P(no repeat) = E_T[(alpha / (alpha + T))^r], acquisition age T ~ U(0, window); dropout needs a repeat.
-    no_repeat = alpha**r * ((alpha + window) ** (1 - r) - alpha ** (1 - r)) / (window * (1 - r))
-    expected = 1 - no_repeat
+    # P(no gap within the window) = E_T[(alpha / (alpha + T))^r], acquisition age T ~ U(0, window);
+    # a repeat also needs the person not to drop out at the first purchase: E[1 - p] = b / (a + b).
+    no_gap = alpha**r * ((alpha + window) ** (1 - r) - alpha ** (1 - r)) / (window * (1 - r))
+    expected = (1 - no_gap) * params["bgnbd_b"] / (params["bgnbd_a"] + params["bgnbd_b"])
     orders = _orders_by_person(landing)
     observed = sum(len(o) > 1 for o in orders.values()) / len(orders)
     tolerance = 4 * math.sqrt(expected * (1 - expected) / len(orders))
