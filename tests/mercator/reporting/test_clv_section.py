@@ -36,4 +36,6 @@ def test_clv_section_shows_tiers_value_at_risk_and_stages(tmp_path):
     for tier in ("light", "moderate", "severe"):
         at_risk = sum(clv * (1 - p) / p for _, clv, p, t, *_ in CUSTOMERS if t == tier)
         assert f'data-value-at-risk="{tier}">{at_risk:,.0f}<' in html
+        if_active = sum(clv / p for _, clv, p, t, *_ in CUSTOMERS if t == tier)
+        assert f'data-share-at-risk="{tier}">{at_risk / if_active:.0%}<' in html
     assert "prospect" in html and "Champions" in html and "<svg" in html
