@@ -76,10 +76,12 @@ def _label(kpi: str, channel: str | None) -> str:
 
 
 def alert_text(kpi: str, channel: str | None, score: Score, link: str) -> str:
+    """The alert's message; an expectation of 0 (no unsubscribes on the baseline days, say) has no relative change."""
     direction = "above" if score.observed > score.high else "below"
+    change = "" if score.deviation is None else f"{score.deviation:+.0%} against "
     return (f"{_label(kpi, channel)} on {score.day}: {_fmt(kpi, score.observed)}, {direction} its expected range "
-            f"{_fmt(kpi, score.low)} to {_fmt(kpi, score.high)} ({score.deviation:+.0%} against "
-            f"{_fmt(kpi, score.expected)} expected). {link}")
+            f"{_fmt(kpi, score.low)} to {_fmt(kpi, score.high)} ({change}{_fmt(kpi, score.expected)} expected). "
+            f"{link}")
 
 
 def recovery_text(kpi: str, channel: str | None, score: Score, opened_on: date, link: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from mercator.alerts.detector import DetectorConfig, Point, scan, score_day
+from mercator.alerts.run import alert_text
 from mercator.alerts.synthetic import evaluate, generate
 
 MONDAY = date(2026, 1, 5)
@@ -43,6 +44,15 @@ def test_short_history_low_volume_and_small_moves_raise_nothing() -> None:
     flat = {MONDAY + timedelta(weeks=k): Point(100.0, 100) for k in range(8)}
     small = score_day(MONDAY + timedelta(weeks=8), Point(115.0, 100), flat, DetectorConfig(min_spread=0.01))
     assert small.scored and not small.high >= 115.0 and not small.anomaly  # outside the range, under 20%
+
+
+def test_a_rise_from_an_expected_zero_is_flagged_and_worded_without_a_relative_change() -> None:
+    day = MONDAY + timedelta(weeks=6)
+    zeros = {MONDAY + timedelta(weeks=k): Point(0.0, 500) for k in range(6)}
+    score = score_day(day, Point(0.02, 500), zeros, DetectorConfig())
+    assert score.anomaly and score.expected == 0 and score.deviation is None
+    text = alert_text("unsubscribe_rate", "email", score, "dashboard.html#kpi-unsubscribe_rate")
+    assert "2.00%, above its expected range 0.00% to 0.00% (0.00% expected)" in text
 
 
 def test_an_anomalous_day_stays_out_of_later_baselines() -> None:
