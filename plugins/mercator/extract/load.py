@@ -112,18 +112,17 @@ def load_file(
     relative = path.relative_to(landing_dir).as_posix()
     stat = FileStat.of(path)
     latest = con.execute(
-        "select delivery_hash, file_size, file_mtime_ns from raw._deliveries where file = ? "
+        "select delivery_hash, file_size, file_mtime_ns, loaded_at from raw._deliveries where file = ? "
         "order by loaded_at desc limit 1", [relative]
     ).fetchall()
-    if latest and stat.trusted and latest[0][1:] == (stat.size, stat.mtime_ns):
+    if latest and stat.trusted and latest[0][1:3] == (stat.size, stat.mtime_ns):
         return FileLoadResult(relative, latest[0][0], "skipped")
     with path.open("rb") as file:
         delivery_hash = hashlib.file_digest(file, "sha256").hexdigest()
     if latest and latest[0][0] == delivery_hash:
         con.execute(
-            "update raw._deliveries set file_size = ?, file_mtime_ns = ? where file = ? and loaded_at = "
-            "(select max(loaded_at) from raw._deliveries where file = ?)",
-            [stat.size, stat.recorded_mtime_ns, relative, relative],
+            "update raw._deliveries set file_size = ?, file_mtime_ns = ? where file = ? and loaded_at = ?",
+            [stat.size, stat.recorded_mtime_ns, relative, latest[0][3]],
         )
         return FileLoadResult(relative, delivery_hash, "skipped")
 

@@ -73,11 +73,11 @@ def collect_clv(con) -> ClvData | None:
     ]
     data.tiers = rows(
         con,
-        """select churn_tier as tier, count(*) as customers, sum(clv) as clv,
-               sum(clv * (1 - p_alive) / nullif(p_alive, 0)) as value_at_risk,
-               sum(clv * (1 - p_alive) / nullif(p_alive, 0)) / nullif(sum(clv / nullif(p_alive, 0)), 0)
-                   as share_at_risk
-           from marts.customer_clv group by churn_tier""",
+        """select *, value_at_risk / nullif(value_if_active, 0) as share_at_risk
+           from (select churn_tier as tier, count(*) as customers, sum(clv) as clv,
+                        sum(clv * (1 - p_alive) / nullif(p_alive, 0)) as value_at_risk,
+                        sum(clv / nullif(p_alive, 0)) as value_if_active
+                 from marts.customer_clv group by churn_tier)""",
     )
     data.tiers.sort(key=lambda row: TIERS.index(row["tier"]) if row["tier"] in TIERS else len(TIERS))
     return data
