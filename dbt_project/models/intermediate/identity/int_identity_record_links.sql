@@ -1,4 +1,7 @@
-{#- Identifiers carried together by one order, POS transaction or CRM contact (one link group each). -#}
+{#-
+    Identifiers carried together by one order, POS transaction or CRM contact (one link group each),
+    with when the record's current version was delivered.
+-#}
 {%- set no_value = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
 with
 
@@ -35,7 +38,8 @@ final as (
         {{ no_value }} as contact_id,
         {{ no_value }} as loyalty_id,
         orders.anonymous_id,
-        {{ no_value }} as device_id
+        {{ no_value }} as device_id,
+        orders.loaded_at
     from orders
 
     union all
@@ -53,7 +57,8 @@ final as (
         {{ no_value }} as contact_id,
         transactions.loyalty_id,
         {{ no_value }} as anonymous_id,
-        {{ no_value }} as device_id
+        {{ no_value }} as device_id,
+        transactions.loaded_at
     from transactions
 
     union all
@@ -71,7 +76,8 @@ final as (
         contacts.contact_id,
         contacts.loyalty_id,
         {{ no_value }} as anonymous_id,
-        {{ no_value }} as device_id
+        {{ no_value }} as device_id,
+        contacts.loaded_at
     from contacts
 
 )
