@@ -1,6 +1,6 @@
 {#-
     Connected components of an undirected graph: `nodes` (identifier_id) and `edges` (from_id, to_id,
-    in either direction or both). Every node is labelled with the smallest identifier_id of its component.
+    both directions). Every node is labelled with the smallest identifier_id of its component.
 
     Each round, over the whole graph: a node takes the smallest label among its own and its
     neighbours' (and a label's node takes the smallest label seen across an edge from a node it
@@ -10,18 +10,15 @@
     propagation takes one round per link.
 
     The rounds run as statements on both engines, each writing the whole labelling to a table
-    (<model>__labels_a/_b in turn) until a round lowers no label (at most `max_rounds`), over the
-    edges that leave a node, written once in both directions (<model>__edges: `edges` may hold each
-    link once, and edges to nodes outside `nodes` are left out); the model's post-hook
-    (connected_components_drop_scratch) drops them. Every statement is a join or an
+    (<model>__labels_a/_b in turn) until a round lowers no label (at most `max_rounds`); the model's
+    post-hook (connected_components_drop_scratch) drops them. Every statement is a join or an
     aggregate, which DuckDB spills to disk: a recursive CTE's state does not (2M customers ran out of
     memory in one). Unit tests, whose inputs exist only as CTEs, run the same round
     (connected_components_round) as a recursive CTE on DuckDB.
 -#}
 {% macro connected_components(nodes, edges, max_rounds=64) -%}
     {%- if model.resource_type == 'unit_test' -%}
-        {%- set both_ways = '(select from_id, to_id from ' ~ edges ~ ' as edges union select to_id, from_id from ' ~ edges ~ ' as edges)' -%}
-        {{ return(adapter.dispatch('connected_components_in_one_query', 'mercator')(nodes, both_ways)) }}
+        {{ return(adapter.dispatch('connected_components_in_one_query', 'mercator')(nodes, edges)) }}
     {%- endif -%}
     {%- set state = namespace(current=0, converged=false) -%}
     {%- if execute and flags.WHICH in ('run', 'build') -%}
@@ -31,19 +28,12 @@
             'create table ' ~ scratch[0] ~ connected_components_table_format() ~ ' as select nodes.identifier_id,'
             ~ ' nodes.identifier_id as component_id from ' ~ nodes ~ ' as nodes'
         ) -%}
-        {%- do run_query('drop table if exists ' ~ scratch[2]) -%}
-        {%- do run_query(
-            'create table ' ~ scratch[2] ~ connected_components_table_format() ~ ' as select both_ways.from_id, both_ways.to_id'
-            ~ ' from (select from_id, to_id from ' ~ edges ~ ' as edges'
-            ~ ' union select to_id as from_id, from_id as to_id from ' ~ edges ~ ' as edges) as both_ways'
-            ~ ' where both_ways.from_id in (select identifier_id from ' ~ scratch[0] ~ ')'
-        ) -%}
         {%- for round in range(max_rounds) -%}
             {%- set current, following = scratch[state.current], scratch[1 - state.current] -%}
             {%- do run_query('drop table if exists ' ~ following) -%}
             {%- do run_query(
                 'create table ' ~ following ~ connected_components_table_format() ~ ' as with '
-                ~ connected_components_round(current, scratch[2])
+                ~ connected_components_round(current, edges)
                 ~ ' select jumped.identifier_id, jumped.component_id from jumped'
             ) -%}
             {%- set lowered = run_query(
@@ -67,12 +57,11 @@ select
 from {{ connected_components_scratch()[state.current] }} as labels
 {%- endmacro %}
 
-{#- The two label tables the rounds write in turn and the edges they read, beside the model. -#}
+{#- The two label tables the rounds write in turn, beside the model. -#}
 {% macro connected_components_scratch() -%}
     {{ return([
         this.incorporate(path={'identifier': this.identifier ~ '__labels_a'}),
         this.incorporate(path={'identifier': this.identifier ~ '__labels_b'}),
-        this.incorporate(path={'identifier': this.identifier ~ '__edges'}),
     ]) }}
 {%- endmacro %}
 

@@ -1,11 +1,11 @@
 {#-
     Incremental event models (dbt incremental, delete+insert): on an incremental run they read only
     what the deliveries loaded since their last build touch (staging: latest_deliveries with
-    new_keys_only). `loaded_watermark()` is the latest delivery time the model (or `relation`) already
-    holds (its loaded_at column).
+    new_keys_only). `loaded_watermark()` is the latest delivery time the model already holds (its
+    loaded_at column).
 -#}
-{% macro loaded_watermark(relation=none) -%}
-    (select coalesce(max(loaded_at), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }}) from {{ relation or this }})
+{% macro loaded_watermark() -%}
+    (select coalesce(max(loaded_at), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }}) from {{ this }})
 {%- endmacro %}
 
 {#-

@@ -1,8 +1,8 @@
 {#-
     One row per identifier a record carries: the wide identifier columns of `relation` (a CTE with
     source, entity, record_id, link_group_id, first_seen_at, last_seen_at and one column per
-    identifier type, and record_loaded_at) as (identifier_type, identifier_value) rows, nulls dropped,
-    with `loaded_at` (an expression; the relation's column by default).
+    identifier type) as (identifier_type, identifier_value) rows, nulls dropped, with `loaded_at`
+    (an expression; the relation's column by default).
 -#}
 {% macro unpivot_identifiers(relation, loaded_at='loaded_at') -%}
     {%- for identifier_type in identifier_types() %}
@@ -15,8 +15,7 @@
         {{ identifier_type }} as identifier_value,
         first_seen_at,
         last_seen_at,
-        {{ loaded_at }} as loaded_at,
-        record_loaded_at
+        {{ loaded_at }} as loaded_at
     from {{ relation }}
     where {{ identifier_type }} is not null
     {% if not loop.last %}union all{% endif %}

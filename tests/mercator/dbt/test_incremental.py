@@ -36,24 +36,19 @@ pytestmark = pytest.mark.dag_runs(1)
 CUSTOMERS = 300
 DAYS = 3
 SCHEMAS = ("staging", "intermediate", "marts")
-HISTORY = {"int_identity_key_registry", "customer_key_merges", "int_journey_members", "int_identity_observation_log"}
-RUN_TIME_COLUMNS = {"key_created_at", "assigned_at", "loaded_at", "record_loaded_at", "members_assigned_at"}
+HISTORY = {"int_identity_key_registry", "customer_key_merges", "int_journey_members"}
+RUN_TIME_COLUMNS = {"key_created_at", "assigned_at", "loaded_at", "members_assigned_at"}
 KEY_COLUMNS = {"customer_key", "journey_key"}
 INCREMENTAL = ("stg_web__events", "stg_email__events", "int_web_sessions", "int_identity_event_links",
-               "int_identity_observations", "int_identity_observation_log", "int_identity_identifier_usage",
-               "int_identity_identifiers", "int_identity_edges", "int_identity_components", "int_touchpoints", "int_touchpoint_channels", "int_journey_members",
+               "int_identity_observations", "int_touchpoints", "int_touchpoint_channels", "int_journey_members",
                "int_customer_touchpoints", "int_attribution_path_touches", "int_attribution_journeys",
                "int_attribution_rule_credits")
 LINKED_LATER = "visitor-linked-later"
-MOVED_EMAIL = "moved-contact@example.org"
-MOVED_FROM = "moved_from.json"  # the moved contact's id and its customer id before the move
 EARLIER_JOURNEYS = "journeys.json"  # every touchpoint's journey before the last day's build
 BUILD = ("build", "--exclude", pipeline.SCORED, "--exclude-resource-type", "test",
          "--exclude-resource-type", "unit_test")
 # A build that stops once int_journey_members is written, before the models that rewrite its journeys.
 UP_TO_MEMBERS = (*BUILD, "--select", "+int_journey_members")
-# A build that stops half-way through the identity graph, before its components.
-UP_TO_EDGES = (*BUILD, "--select", "+int_identity_edges")
 
 
 def _split(demo: Path, days: Path) -> None:
@@ -72,19 +67,6 @@ def _split(demo: Path, days: Path) -> None:
                 target = days / f"day{DAYS}" / file.relative_to(demo)
                 _write(target.with_name(f"{target.stem}_redelivery.csv"), header, changed)
     _sign_in_later(sorted(demo.glob("web/events/*.csv")), days)
-    _move_a_contact(days)
-
-
-def _move_a_contact(days: Path) -> None:
-    """The last day redelivers the first contact of day 1 that names a customer with a new email and
-    phone and no customer or loyalty id: it leaves its customer, whose identifiers lose a link group."""
-    file = sorted((days / "day1" / "crm" / "contacts").glob("*.csv"))[0]
-    rows = list(csv.DictReader(file.read_text(encoding="utf-8").splitlines()))
-    contact = next(row for row in rows if row["customer_id"] and row["email"])
-    moved = {**contact, "email": MOVED_EMAIL, "phone": "+44 7700 900123", "customer_id": "", "loyalty_id": "",
-             "updated_at": "2026-12-01T00:00:00Z"}
-    _write(days / f"day{DAYS}" / "crm" / "contacts" / "moved.csv", list(moved), [list(moved.values())])
-    (days.parent / MOVED_FROM).write_text(json.dumps({"contact_id": contact["contact_id"], "customer_id": contact["customer_id"]}))
 
 
 def _sign_in_later(web_events: list[Path], days: Path) -> None:
@@ -206,8 +188,6 @@ def builds(tmp_path_factory) -> dict[str, Settings]:
     run_dbt(refreshed, *BUILD, "--full-refresh")
     for day in days[1:]:
         _deliver(interrupted, [day], day.name)
-        if day == days[-1]:  # the last day's build stops half-way, then runs again
-            run_dbt(interrupted, *UP_TO_EDGES)
         run_dbt(interrupted, *(UP_TO_MEMBERS if day == days[1] else BUILD))
     return {"full": full, "daily": daily, "refreshed": refreshed, "interrupted": interrupted}
 
@@ -245,26 +225,6 @@ def test_a_visitor_linked_later_leaves_no_rows_in_its_old_journey(builds) -> Non
     for table in ("int_customer_touchpoints", "int_attribution_path_touches", "int_attribution_journeys",
                   "int_attribution_rule_credits"):
         assert _rows(daily, f"select count(*) from intermediate.{table} where journey_key = ?", [vanished]) == [(0,)]
-
-
-def test_a_moved_contact_leaves_its_customer(builds) -> None:
-    """The contact redelivered with new identifiers is a customer of its own; its old customer keeps its
-    customer id without the contact."""
-    daily = builds["daily"]
-    moved = json.loads((daily.landing_dir.parent.parent / MOVED_FROM).read_text())
-    keys = dict(_rows(daily, "select identifier_type || ':' || identifier_value, customer_key from marts.customer_identities"
-                             " where identifier_value in (?, ?, ?)",
-                      [MOVED_EMAIL, moved["contact_id"], moved["customer_id"]]))
-    assert keys[f"contact_id:{moved['contact_id']}"] == keys[f"email:{MOVED_EMAIL}"]
-    assert keys[f"contact_id:{moved['contact_id']}"] != keys[f"customer_id:{moved['customer_id']}"]
-
-
-def test_a_day_relabels_only_the_components_it_touches(builds) -> None:
-    """The last day's build (a third of the data) labels again a part of the identity graph, not all of it."""
-    ((relabelled, total),) = _rows(builds["daily"], "select count(*) filter (where loaded_at = (select max(loaded_at)"
-                                   " from intermediate.int_identity_components)), count(*)"
-                                   " from intermediate.int_identity_components")
-    assert 0 < relabelled < total
 
 
 def test_daily_builds_equal_one_full_build(builds) -> None:

@@ -1,16 +1,8 @@
 {#-
     Links between identifiers that are not excluded: within each link group, every identifier is
-    linked to the group's smallest one (its anchor: a star has the same components as all pairs, and
-    far fewer edges). One row per link group and member; int_identity_components reads them in both
-    directions. Incremental: the link groups holding an identifier the records logged since the last
-    build carry or carried (macros/identity_changes.sql).
+    linked to the group's smallest one (a star: same components as all pairs, far fewer edges),
+    in both directions.
 -#}
-{{ config(
-    materialized='incremental',
-    unique_key='link_group_id',
-    incremental_strategy='delete+insert',
-    delete_keys_in='identity_rewritten_groups',
-) }}
 with
 
 observations as (
@@ -35,11 +27,7 @@ group_members as (
         on
             observations.identifier_type = identifiers.identifier_type
             and observations.identifier_value = identifiers.identifier_value
-    where
-        not identifiers.is_excluded
-        {% if is_incremental() -%}
-        and observations.link_group_id in ({{ identity_touched_groups(this) }})
-        {%- endif %}
+    where not identifiers.is_excluded
 
 ),
 
@@ -55,11 +43,17 @@ anchored as (
 
 final as (
 
-    select
-        link_group_id,
+    select distinct
         anchor_id as from_id,
-        identifier_id as to_id,
-        {{ identity_stamp() }} as loaded_at
+        identifier_id as to_id
+    from anchored
+    where identifier_id != anchor_id
+
+    union
+
+    select distinct
+        identifier_id as from_id,
+        anchor_id as to_id
     from anchored
     where identifier_id != anchor_id
 

@@ -1,43 +1,15 @@
 {#-
     How every identifier is used: in how many link groups, how many of them hold it alone, and the
     largest number of distinct values of one person-naming type (email, phone, customer_id,
-    contact_id, loyalty_id) it was seen with. Incremental: the identifiers the records logged since
-    the last build carry or carried (macros/identity_changes.sql), from every link group holding one.
+    contact_id, loyalty_id) it was seen with.
 -#}
-{{ config(
-    materialized='incremental',
-    unique_key=['identifier_type', 'identifier_value'],
-    incremental_strategy='delete+insert',
-    delete_keys_in='identity_rewritten_identifiers',
-) }}
 with
 
-all_observations as (
+observations as (
 
     select * from {{ ref('int_identity_observations') }}
 
 ),
-
-{% if is_incremental() -%}
-touched as (
-
-    {{ identity_touched_identifiers(this) }}
-
-),
-
-observations as (
-
-    select * from all_observations
-    where link_group_id in ({{ identity_touched_groups(this) }})
-
-),
-{%- else -%}
-observations as (
-
-    select * from all_observations
-
-),
-{%- endif %}
 
 group_sizes as (
 
@@ -99,19 +71,12 @@ final as (
         usage.link_group_count,
         usage.alone_count,
         usage.max_group_size = 1 as is_never_linked,
-        coalesce(partners.linked_value_count, 0) as linked_value_count,
-        {{ identity_stamp() }} as loaded_at
+        coalesce(partners.linked_value_count, 0) as linked_value_count
     from usage
     left join partners
         on
             usage.identifier_type = partners.identifier_type
             and usage.identifier_value = partners.identifier_value
-    {% if is_incremental() -%}
-    inner join touched
-        on
-            usage.identifier_type = touched.identifier_type
-            and usage.identifier_value = touched.identifier_value
-    {%- endif %}
 
 )
 

@@ -1,18 +1,11 @@
 {#-
-    Every identifier of the graph once, with its id (macro identifier_id: a hash, the same in every
-    run and on every engine) and where and when it was seen. Incremental: the identifiers the
-    records logged since the last build carry or carried (macros/identity_changes.sql); one no
-    record carries any more is deleted.
+    Every identifier of the graph once, numbered in (type, value) order, with where and when it was
+    seen. Numbered within each type, offset by the identifiers of the types before it: the same numbers
+    as one window over (type, value), without an unpartitioned window (one task on Spark).
 -#}
-{{ config(
-    materialized='incremental',
-    unique_key=['identifier_type', 'identifier_value'],
-    incremental_strategy='delete+insert',
-    delete_keys_in='identity_rewritten_identifiers',
-) }}
 with
 
-all_observations as (
+observations as (
 
     select * from {{ ref('int_identity_observations') }}
 
@@ -23,25 +16,6 @@ excluded as (
     select * from {{ ref('int_identity_excluded_identifiers') }}
 
 ),
-
-{% if is_incremental() -%}
-observations as (
-
-    select all_observations.*
-    from all_observations
-    inner join ({{ identity_touched_identifiers(this) }}) as touched
-        on
-            all_observations.identifier_type = touched.identifier_type
-            and all_observations.identifier_value = touched.identifier_value
-
-),
-{%- else -%}
-observations as (
-
-    select * from all_observations
-
-),
-{%- endif %}
 
 by_source as (
 
@@ -71,6 +45,18 @@ identifiers as (
 
 ),
 
+type_offsets as (
+
+    select
+        identifier_type,
+        coalesce(sum(count(*)) over (
+            order by identifier_type rows between unbounded preceding and 1 preceding
+        ), 0) as id_offset
+    from identifiers
+    group by identifier_type
+
+),
+
 final as (
 
     select
@@ -81,10 +67,12 @@ final as (
         identifiers.last_seen_at,
         identifiers.link_group_count,
         excluded.reason as exclusion_reason,
-        {{ identifier_id('identifiers.identifier_type', 'identifiers.identifier_value') }} as identifier_id,
-        excluded.identifier_type is not null as is_excluded,
-        {{ identity_stamp() }} as loaded_at
+        type_offsets.id_offset + row_number() over (
+            partition by identifiers.identifier_type order by identifiers.identifier_value
+        ) as identifier_id,
+        excluded.identifier_type is not null as is_excluded
     from identifiers
+    inner join type_offsets on identifiers.identifier_type = type_offsets.identifier_type
     left join excluded
         on
             identifiers.identifier_type = excluded.identifier_type

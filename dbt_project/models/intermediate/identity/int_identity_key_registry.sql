@@ -3,16 +3,13 @@
     component keeps a key its identifiers already had: a previous key goes to the component holding
     most of its identifiers, and a component offered several keeps the oldest (the others are
     absorbed: see customer_key_merges). A component with no previous key gets the hash of its
-    smallest identifier. Only changed rows are written, stamped (loaded_at) with the latest record
-    version the graph has seen (macros/identity_changes.sql); a run reads only the components labelled
-    since then and those holding a key their identifiers had. Full refreshes are refused.
+    smallest identifier. Only changed rows are written; full refreshes are refused.
 -#}
 {{ config(
     materialized='incremental',
     unique_key=['identifier_type', 'identifier_value'],
     incremental_strategy='delete+insert',
     full_refresh=false,
-    on_schema_change='append_new_columns',
 ) }}
 {%- set this_run = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
 with
@@ -20,6 +17,12 @@ with
 identifiers as (
 
     select * from {{ ref('int_identity_identifiers') }}
+
+),
+
+components as (
+
+    select * from {{ ref('int_identity_components') }}
 
 ),
 
@@ -38,65 +41,6 @@ previous as (
     {% endif %}
 
 ),
-
-all_components as (
-
-    select * from {{ ref('int_identity_components') }}
-
-),
-
-{% if is_incremental() -%}
-relabelled as (
-
-    select
-        all_components.component_id,
-        identifiers.identifier_type,
-        identifiers.identifier_value
-    from all_components
-    inner join identifiers on all_components.identifier_id = identifiers.identifier_id
-    where all_components.loaded_at > {{ loaded_watermark() }}
-
-),
-
-relabelled_keys as (
-
-    select distinct previous.customer_key
-    from previous
-    inner join relabelled
-        on
-            previous.identifier_type = relabelled.identifier_type
-            and previous.identifier_value = relabelled.identifier_value
-
-),
-
-key_holders as (
-
-    select all_components.component_id
-    from previous
-    inner join identifiers
-        on
-            previous.identifier_type = identifiers.identifier_type
-            and previous.identifier_value = identifiers.identifier_value
-    inner join all_components on identifiers.identifier_id = all_components.identifier_id
-    where previous.customer_key in (select relabelled_keys.customer_key from relabelled_keys)
-
-),
-
-components as (
-
-    select * from all_components
-    where
-        component_id in (select relabelled.component_id from relabelled)
-        or component_id in (select key_holders.component_id from key_holders)
-
-),
-{%- else -%}
-components as (
-
-    select * from all_components
-
-),
-{%- endif %}
 
 resolved as (
 
@@ -179,8 +123,7 @@ final as (
         component_keys.customer_key,
         resolved.previous_customer_key,
         component_keys.key_created_at,
-        {{ this_run }} as assigned_at,
-        {{ identity_stamp() }} as loaded_at
+        {{ this_run }} as assigned_at
     from resolved
     inner join component_keys on resolved.component_id = component_keys.component_id
     where resolved.previous_customer_key is null or resolved.previous_customer_key != component_keys.customer_key

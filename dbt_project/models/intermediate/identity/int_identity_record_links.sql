@@ -1,7 +1,4 @@
-{#-
-    Identifiers carried together by one order, POS transaction or CRM contact (one link group each),
-    with when the record's current version was delivered.
--#}
+{#- Identifiers carried together by one order, POS transaction or CRM contact (one link group each). -#}
 {%- set no_value = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
 with
 
@@ -38,8 +35,7 @@ final as (
         {{ no_value }} as contact_id,
         {{ no_value }} as loyalty_id,
         orders.anonymous_id,
-        {{ no_value }} as device_id,
-        orders.loaded_at
+        {{ no_value }} as device_id
     from orders
 
     union all
@@ -57,8 +53,7 @@ final as (
         {{ no_value }} as contact_id,
         transactions.loyalty_id,
         {{ no_value }} as anonymous_id,
-        {{ no_value }} as device_id,
-        transactions.loaded_at
+        {{ no_value }} as device_id
     from transactions
 
     union all
@@ -76,8 +71,7 @@ final as (
         contacts.contact_id,
         contacts.loyalty_id,
         {{ no_value }} as anonymous_id,
-        {{ no_value }} as device_id,
-        contacts.loaded_at
+        {{ no_value }} as device_id
     from contacts
 
 )
